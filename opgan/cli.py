@@ -1,0 +1,140 @@
+"""Command line: ``opgan train | sample | export`` (also ``python -m opgan``).
+
+Distributed training: ``torchrun --nproc_per_node 4 -m opgan train --preset paper --data cats.zip --out runs/paper``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import typing
+from pathlib import Path
+
+from opgan.presets import PRESETS, TrainConfig
+
+
+def _field_type(dataclass_type: type, name: str) -> type:
+    hints = typing.get_type_hints(dataclass_type)
+    hint = hints[name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+def _add_dataclass_options(parser: argparse.ArgumentParser, dataclass_type: type, skip: set[str], preset_values: dict) -> None:
+    for f in dataclasses.fields(dataclass_type):
+        if f.name in skip:
+            continue
+        kind = _field_type(dataclass_type, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        shown = ", ".join(f"{p}: {v[f.name]}" for p, v in preset_values.items() if f.name in v)
+        help_text = f"default {default}" + (f" ({shown})" if shown else "")
+        if kind is bool:
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            parser.add_argument(flag, dest=f.name, type=kind, default=None, metavar=kind.__name__.upper(), help=help_text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from opgan.networks import ModelConfig
+
+    parser = argparse.ArgumentParser(prog="opgan", description="Overparameterized StyleGAN2: train, sample, invert.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser(
+        "train",
+        help="train a model (resumable; run under torchrun for DDP)",
+        description="Train a generator/discriminator pair. Options left out take the preset's value.",
+    )
+    train.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="named scale (default cpu)")
+    train.add_argument("--out", required=True, help="run folder: checkpoint.pt, generator.pt, log.jsonl, samples")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
+    model_group = train.add_argument_group("model")
+    _add_dataclass_options(model_group, ModelConfig, set(), {p: v["model"] for p, v in PRESETS.items()})
+    train_group = train.add_argument_group("training")
+    _add_dataclass_options(train_group, TrainConfig, {"model", "preset"}, {p: v["train"] for p, v in PRESETS.items()})
+
+    sample = commands.add_parser("sample", help="save a grid of random samples", description="Save a grid of samples of a trained generator.")
+    sample.add_argument("--checkpoint", required=True, help="checkpoint.pt or generator.pt")
+    sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--out", required=True, help="PNG file to write")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--truncation", type=float, default=1.0, help="truncation psi (default 1: none)")
+    sample.add_argument("--scale", type=int, default=2, help="enlarge pixels this many times (default 2)")
+    sample.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+    export = commands.add_parser("export", help="write a small generator-only checkpoint", description="Keep G_ema, config and provenance of a full checkpoint.")
+    export.add_argument("--checkpoint", required=True)
+    export.add_argument("--out", required=True)
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from opgan.networks import ModelConfig
+    from opgan.presets import make_config
+    from opgan.train import train
+
+    model_names = {f.name for f in dataclasses.fields(ModelConfig)}
+    model_overrides = {n: getattr(args, n) for n in model_names if getattr(args, n) is not None}
+    train_names = {f.name for f in dataclasses.fields(TrainConfig)} - {"model", "preset"}
+    train_overrides = {n: getattr(args, n) for n in train_names if getattr(args, n) is not None}
+    if args.resume:
+        saved = Path(args.out) / "config.json"
+        if not (Path(args.out) / "checkpoint.pt").is_file():
+            raise SystemExit(f"opgan train: --resume given but {args.out}/checkpoint.pt does not exist")
+        import json
+
+        cfg = TrainConfig.from_dict(json.loads(saved.read_text()))
+        if model_overrides:
+            raise SystemExit(f"opgan train: --resume keeps the saved architecture; drop {sorted(model_overrides)}")
+        cfg = dataclasses.replace(cfg, **train_overrides)
+    else:
+        cfg = make_config(args.preset, model_overrides, **train_overrides)
+    if not cfg.data:
+        raise SystemExit(f"opgan train: preset {cfg.preset!r} needs --data (an image folder or zip archive)")
+    summary = train(cfg, args.out, resume=args.resume)
+    state = "finished" if summary["finished"] else "stopped (resume with --resume)"
+    print(f"{state} at {summary['images_seen']} images, {summary['wall_seconds']:.0f} s of training; run folder {args.out}")
+    return 0 if summary["finished"] else 130
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    import torch
+
+    from opgan.checkpoint import load_generator
+    from opgan.files import save_image_grid
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    generator, _ = load_generator(args.checkpoint, device)
+    z = generator.sample_z(args.n, generator=torch.Generator().manual_seed(args.seed), device="cpu").to(device)
+    with torch.no_grad():
+        images = torch.cat([generator(chunk, truncation_psi=args.truncation, noise_mode="const") for chunk in z.split(64)])
+    save_image_grid(images, args.out, scale=args.scale)
+    print(f"wrote {args.n} samples to {args.out}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from opgan.checkpoint import export_generator
+
+    export_generator(args.checkpoint, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from opgan.checkpoint import CheckpointError
+    from opgan.data import DataError
+
+    args = build_parser().parse_args(argv)
+    handlers = {"train": run_train, "sample": run_sample, "export": run_export}
+    try:
+        return handlers[args.command](args)
+    except (CheckpointError, DataError, ValueError, FileNotFoundError) as error:
+        print(f"opgan {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

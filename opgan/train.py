@@ -1,0 +1,388 @@
+"""Training loop: non-saturating logistic loss, lazy R1, path-length regularization, style mixing, G EMA.
+
+One code path from a laptop CPU to several GPUs: run it directly, or under ``torchrun`` for
+distributed data parallel (gloo on CPU, NCCL on CUDA).  Every rank draws the *global* batch from the
+same seeded generator and keeps its own slice, so a run's images, latents and (averaged) gradients
+do not depend on the number of ranks.  Only rank 0 writes files.
+
+State lives in ``OUT/checkpoint.pt`` (written atomically every ``checkpoint_every`` images, at the
+end, and on Ctrl-C/SIGTERM); ``resume=True`` continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from opgan.checkpoint import export_generator, read_checkpoint, save_checkpoint
+from opgan.data import ImageSet, load_images, to_float
+from opgan.files import provenance, save_image_grid, write_json
+from opgan.networks import Discriminator, Generator
+from opgan.presets import TrainConfig
+
+
+# --------------------------------------------------------------------------------------------
+# Distributed helpers
+
+
+def setup_distributed() -> tuple[int, int, torch.device]:
+    """(rank, world size, device); initializes the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return rank, world, device
+
+
+def average_gradients(module: torch.nn.Module, world: int) -> None:
+    """All-reduce every gradient as one flat buffer (every parameter gets one, so ranks agree on the layout)."""
+    if world == 1:
+        return
+    params = list(module.parameters())
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    flat = torch.cat([p.grad.flatten() for p in params])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for p in params:
+        p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
+        offset += p.numel()
+
+
+# --------------------------------------------------------------------------------------------
+# Losses
+
+
+def generate(
+    G: Generator, z: torch.Tensor, mix_z: torch.Tensor | None, mix_cutoff: torch.Tensor | None, update_w_avg: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images and the W+ codes that made them; slots >= cutoff come from `mix_z` (style mixing)."""
+    ws = G.broadcast_ws(G.mapping(z, update_w_avg=update_w_avg))
+    if mix_z is not None:
+        mix_ws = G.broadcast_ws(G.mapping(mix_z))
+        slot = torch.arange(G.num_ws, device=z.device).view(1, -1, 1, 1)
+        ws = torch.where(slot >= mix_cutoff.view(-1, 1, 1, 1), mix_ws, ws)
+    else:
+        ws = ws.contiguous()
+    return G.synthesis(ws), ws
+
+
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.square().sum(dim=(1, 2, 3))
+
+
+def path_lengths(images: torch.Tensor, ws: torch.Tensor, noise: torch.Tensor, k: int) -> torch.Tensor:
+    """Path lengths over the whole k-row matrix of each slot, rescaled by sqrt(k) so k = 1 is StyleGAN2's.
+
+    With k equal rows every row receives ~1/k of the baseline gradient, so the Frobenius norm over
+    rows is ~1/sqrt(k) of it; the rescaling keeps the target path length comparable across k.
+    """
+    (grad,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)
+    return grad.square().sum(dim=(2, 3)).mean(dim=1).sqrt() * math.sqrt(k)
+
+
+# --------------------------------------------------------------------------------------------
+# The trainer
+
+
+class Trainer:
+    """Holds networks, optimizers and RNG; `run()` trains to `cfg.total_images`."""
+
+    def __init__(self, cfg: TrainConfig, out_dir: str | os.PathLike, resume: bool = False, data: ImageSet | None = None):
+        self.cfg = cfg
+        self.out_dir = Path(out_dir)
+        self.rank, self.world, self.device = setup_distributed()
+        if cfg.batch % self.world:
+            raise ValueError(f"batch {cfg.batch} does not split across {self.world} ranks")
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.local_batch = cfg.batch // self.world
+        self.is_writer = self.rank == 0
+        self.autocast = (
+            torch.autocast("cuda", dtype=torch.bfloat16)
+            if cfg.mixed_precision and self.device.type == "cuda"
+            else nullcontext()
+        )
+
+        model_cfg = cfg.model
+        self.data = data if data is not None else load_images(
+            cfg.data, resolution=model_cfg.resolution, channels=model_cfg.img_channels,
+            split="train", test_fraction=cfg.test_fraction, seed=cfg.seed,
+        )
+        if self.data.resolution != model_cfg.resolution or self.data.channels != model_cfg.img_channels:
+            raise ValueError(
+                f"data {self.data.source} is {self.data.channels}x{self.data.resolution}px, the model "
+                f"wants {model_cfg.img_channels}x{model_cfg.resolution}px"
+            )
+
+        torch.manual_seed(cfg.seed)  # network initialization, identical on every rank
+        self.G = Generator(model_cfg).to(self.device)
+        self.D = Discriminator(model_cfg).to(self.device)
+        self.G_ema = Generator(model_cfg).to(self.device).eval().requires_grad_(False)
+        self.G_ema.load_state_dict(self.G.state_dict())
+        betas = (cfg.beta1, cfg.beta2)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas, eps=1e-8)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas, eps=1e-8)
+        # All randomness of the loop (data order, latents, mixing, noise) comes from this generator,
+        # whose state is checkpointed: that is what makes a resumed run identical to an unbroken one.
+        self.rng = torch.Generator().manual_seed(cfg.seed)
+        self.sample_z = torch.randn(
+            cfg.sample_count, model_cfg.k, model_cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)
+        )
+        self.pl_mean = torch.zeros([], device=self.device)
+        self.images_seen = 0
+        self.step = 0
+        self.wall_seconds = 0.0
+        self.stop_requested = False
+        if resume:
+            self.load(self.out_dir / "checkpoint.pt")
+
+    # ---- state ------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "model_config": self.cfg.model.to_dict(),
+            "train_config": self.cfg.to_dict(),
+            "G": self.G.state_dict(),
+            "G_ema": self.G_ema.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_G": self.opt_G.state_dict(),
+            "opt_D": self.opt_D.state_dict(),
+            "pl_mean": self.pl_mean.cpu(),
+            "rng": self.rng.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "images_seen": self.images_seen,
+            "step": self.step,
+            "wall_seconds": self.wall_seconds,
+            "world_size": self.world,
+            "provenance": provenance(self.device, seed=self.cfg.seed, preset=self.cfg.preset, data=self.cfg.data),
+        }
+
+    def load(self, path: Path) -> None:
+        state = read_checkpoint(path, map_location=self.device)
+        saved_model = state["model_config"]
+        if saved_model != self.cfg.model.to_dict():
+            raise ValueError(f"cannot resume {path}: its model config {saved_model} differs from this run's")
+        self.G.load_state_dict(state["G"])
+        self.G_ema.load_state_dict(state["G_ema"])
+        self.D.load_state_dict(state["D"])
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+        self.pl_mean = state["pl_mean"].to(self.device)
+        self.rng.set_state(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        self.images_seen = state["images_seen"]
+        self.step = state["step"]
+        self.wall_seconds = state["wall_seconds"]
+
+    def save(self) -> None:
+        if self.is_writer:
+            save_checkpoint(self.state(), self.out_dir / "checkpoint.pt")
+
+    # ---- one iteration ----------------------------------------------------------------------
+
+    def draw(self, *shape: int) -> torch.Tensor:
+        """Global-batch randoms from the shared generator; this rank's slice along dim 0."""
+        values = torch.randn(*shape, generator=self.rng)
+        start = self.rank * (shape[0] // self.world)
+        return values[start : start + shape[0] // self.world].to(self.device)
+
+    def real_batch(self) -> torch.Tensor:
+        indices = torch.randint(len(self.data), (self.cfg.batch,), generator=self.rng)
+        flips = torch.rand(self.cfg.batch, generator=self.rng) < 0.5
+        start = self.rank * self.local_batch
+        indices, flips = indices[start : start + self.local_batch], flips[start : start + self.local_batch]
+        images = to_float(self.data.images[indices])
+        if self.cfg.xflip:
+            images = torch.where(flips.view(-1, 1, 1, 1), images.flip(3), images)
+        return images.to(self.device)
+
+    def latents(self) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        model = self.cfg.model
+        z = self.draw(self.cfg.batch, model.k, model.z_dim)
+        mix_z = self.draw(self.cfg.batch, model.k, model.z_dim)
+        u = torch.rand(self.cfg.batch, generator=self.rng)
+        cutoff = torch.randint(1, model.num_ws, (self.cfg.batch,), generator=self.rng)
+        if self.cfg.style_mixing <= 0:
+            return z, None, None
+        cutoff = torch.where(u < self.cfg.style_mixing, cutoff, torch.full_like(cutoff, model.num_ws))
+        start = self.rank * self.local_batch
+        return z, mix_z, cutoff[start : start + self.local_batch].to(self.device)
+
+    def train_step(self) -> dict[str, float]:
+        cfg, G, D = self.cfg, self.G, self.D
+        do_r1 = cfg.r1_gamma > 0 and self.step % cfg.r1_interval == 0
+        do_pl = cfg.pl_weight > 0 and self.step % cfg.pl_interval == 0
+        stats: dict[str, float] = {}
+
+        # Generator: non-saturating loss (+ lazy path-length regularization in the same step).
+        G.requires_grad_(True)
+        D.requires_grad_(False)
+        z, mix_z, cutoff = self.latents()
+        with self.autocast:
+            fake, _ = generate(G, z, mix_z, cutoff, update_w_avg=True)
+            loss_G = F.softplus(-D(fake)).mean()
+        loss_G.backward()
+        stats["loss_G"] = loss_G.item()
+        if do_pl:
+            pl_batch = max(1, self.local_batch // cfg.pl_batch_shrink)
+            z, mix_z, cutoff = self.latents()
+            sub = slice(0, pl_batch)
+            with self.autocast:
+                fake, ws = generate(G, z[sub], None if mix_z is None else mix_z[sub], None if cutoff is None else cutoff[sub], False)
+            noise = self.draw(self.cfg.batch, *fake.shape[1:])[:pl_batch] / math.sqrt(fake.shape[2] * fake.shape[3])
+            lengths = path_lengths(fake.float(), ws, noise, cfg.model.k)
+            pl_mean = self.pl_mean.lerp(lengths.detach().mean(), cfg.pl_decay)
+            if self.world > 1:
+                dist.all_reduce(pl_mean)
+                pl_mean /= self.world
+            self.pl_mean.copy_(pl_mean)
+            penalty = (lengths - pl_mean).square().mean()
+            (penalty * cfg.pl_weight * cfg.pl_interval).backward()
+            stats["pl_penalty"] = penalty.item()
+        average_gradients(G, self.world)
+        self.opt_G.step()
+        self.opt_G.zero_grad(set_to_none=True)
+
+        # Discriminator: logistic loss (+ lazy R1 on the same real pass).
+        G.requires_grad_(False)
+        D.requires_grad_(True)
+        z, mix_z, cutoff = self.latents()
+        real = self.real_batch().requires_grad_(do_r1)
+        with self.autocast:
+            with torch.no_grad():
+                fake, _ = generate(G, z, mix_z, cutoff, update_w_avg=False)
+            fake_logits = D(fake.detach())
+            real_logits = D(real)
+        loss_D = F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
+        total_D = loss_D
+        if do_r1:
+            penalty = r1_penalty(real_logits.float(), real).mean()
+            total_D = total_D + penalty * (cfg.r1_gamma / 2) * cfg.r1_interval
+            stats["r1_penalty"] = penalty.item()
+        total_D.backward()
+        average_gradients(D, self.world)
+        self.opt_D.step()
+        self.opt_D.zero_grad(set_to_none=True)
+        stats["loss_D"] = loss_D.item()
+        stats["real_score"] = real_logits.detach().float().mean().item()
+        stats["fake_score"] = fake_logits.detach().float().mean().item()
+
+        self.images_seen += cfg.batch
+        self.step += 1
+        self.update_ema()
+        return stats
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        half_life = self.cfg.ema_images
+        if self.cfg.ema_rampup > 0:
+            half_life = min(half_life, self.images_seen * self.cfg.ema_rampup)
+        beta = 0.5 ** (self.cfg.batch / max(half_life, 1e-8))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.lerp_(p.detach(), 1 - beta)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
+
+    @torch.no_grad()
+    def save_samples(self) -> Path:
+        images = torch.cat([self.G_ema(z.to(self.device), noise_mode="const") for z in self.sample_z.split(64)])
+        path = self.out_dir / f"samples-{self.images_seen // 1000:06d}k.png"
+        save_image_grid(images, path, scale=2)
+        save_image_grid(images, self.out_dir / "samples-latest.png", scale=2)
+        return path
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    def _request_stop(self, signum: int, frame: Any) -> None:
+        if self.stop_requested:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self.stop_requested = True
+
+    def run(self) -> dict[str, Any]:
+        cfg = self.cfg
+        if self.is_writer:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            write_json(self.out_dir / "config.json", cfg.to_dict())
+        previous_handlers = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous_handlers[sig] = signal.signal(sig, self._request_stop)
+            except ValueError:  # not the main thread (e.g. a notebook kernel thread): keep defaults
+                pass
+        log_path = self.out_dir / "log.jsonl"
+        bar = tqdm(
+            total=cfg.total_images, initial=self.images_seen, unit="img", unit_scale=True,
+            disable=not self.is_writer, desc=f"train k={cfg.model.k}", dynamic_ncols=True,
+        )
+        window_start, window_images, sums, counts = time.perf_counter(), 0, {}, {}
+        last = {}
+        try:
+            while self.images_seen < cfg.total_images and not self.stop_requested:
+                step_start = time.perf_counter()
+                stats = self.train_step()
+                self.wall_seconds += time.perf_counter() - step_start
+                window_images += cfg.batch
+                for key, value in stats.items():
+                    if not math.isfinite(value):
+                        raise FloatingPointError(f"{key} became {value} at {self.images_seen} images")
+                    sums[key] = sums.get(key, 0.0) + value
+                    counts[key] = counts.get(key, 0) + 1
+                bar.update(cfg.batch)
+                crossed = lambda every: every > 0 and self.images_seen // every != (self.images_seen - cfg.batch) // every
+                if crossed(cfg.log_every) or self.images_seen >= cfg.total_images:
+                    elapsed = time.perf_counter() - window_start
+                    last = {key: sums[key] / counts[key] for key in sums}
+                    record = {"images_seen": self.images_seen, "step": self.step, "img_per_s": window_images / elapsed,
+                              "wall_seconds": self.wall_seconds, **last}
+                    bar.set_postfix({"img/s": f"{record['img_per_s']:.0f}", "G": f"{last['loss_G']:.3f}", "D": f"{last['loss_D']:.3f}"})
+                    if self.is_writer:
+                        with open(log_path, "a") as log:
+                            log.write(json.dumps(record) + "\n")
+                    window_start, window_images, sums, counts = time.perf_counter(), 0, {}, {}
+                if self.is_writer and crossed(cfg.sample_every):
+                    self.save_samples()
+                if crossed(cfg.checkpoint_every):
+                    self.save()
+        finally:
+            bar.close()
+            for sig, handler in previous_handlers.items():
+                signal.signal(sig, handler)
+        # Reached on completion and on a graceful stop alike: the state on disk is always the latest.
+        self.save()
+        finished = self.images_seen >= cfg.total_images
+        if self.is_writer:
+            self.save_samples()
+            if finished:
+                export_generator(self.out_dir / "checkpoint.pt", self.out_dir / "generator.pt")
+        return {"images_seen": self.images_seen, "finished": finished, "wall_seconds": self.wall_seconds, **last}
+
+
+def train(cfg: TrainConfig, out_dir: str | os.PathLike, resume: bool = False) -> dict[str, Any]:
+    """Trains (or resumes) a run in `out_dir`; returns a summary of the last log window."""
+    trainer = Trainer(cfg, out_dir, resume=resume)
+    try:
+        return trainer.run()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
