@@ -33,6 +33,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     temp = Path(temp_name)
     try:
         yield temp
+        os.chmod(temp, 0o644)  # mkstemp makes owner-only files; results are meant to be shared
         os.replace(temp, path)
     finally:
         if temp.exists():

@@ -25,7 +25,7 @@ class TrainConfig:
     data: str = "fashion-mnist:train"
     test_fraction: float = 0.05  # held-out share of an image folder (Fashion-MNIST has its own split)
     batch: int = 32  # global batch, split across DDP ranks
-    total_images: int = 150_000
+    total_images: int = 140_000
     lr_g: float = 0.0025
     lr_d: float = 0.0025
     beta1: float = 0.0
@@ -76,8 +76,12 @@ PRESETS: dict[str, dict] = {
         "r1_gamma": (0.01, 0.03),
     },
     "cpu": {
-        "model": dict(resolution=32, img_channels=1, z_dim=64, w_dim=64, channel_base=2048, channel_max=64),
-        "train": dict(data="fashion-mnist:train", batch=32, total_images=150_000, lr_g=0.0025, lr_d=0.0025),
+        "model": dict(
+            resolution=32, img_channels=1, z_dim=64, w_dim=64, channel_base=2048, channel_max=64, d_channel_max=32,
+        ),
+        # A 32-channel discriminator costs a quarter of a 64-channel one: ~80 img/s instead of ~54
+        # on 2 cores, which is what fits 140k images (recognizable garments) into 30 minutes.
+        "train": dict(data="fashion-mnist:train", batch=32, total_images=140_000, lr_g=0.0025, lr_d=0.0025),
         "r1_gamma": (0.01, 0.03),
     },
     "paper": {
