@@ -91,14 +91,14 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return grad.square().sum(dim=(1, 2, 3))
 
 
-def path_lengths(images: torch.Tensor, ws: torch.Tensor, noise: torch.Tensor, k: int) -> torch.Tensor:
-    """Path lengths over the whole k-row matrix of each slot, rescaled by sqrt(k) so k = 1 is StyleGAN2's.
+def path_lengths(images: torch.Tensor, ws: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """StyleGAN2's path length, over the whole k-row matrix of every slot.
 
-    With k equal rows every row receives ~1/k of the baseline gradient, so the Frobenius norm over
-    rows is ~1/sqrt(k) of it; the rescaling keeps the target path length comparable across k.
+    As in the authors' code, the squared gradient norm is averaged over all k x num_ws row vectors:
+    the Frobenius norm over the rows of a slot divided by sqrt(k).  For k = 1 this is StyleGAN2's.
     """
     (grad,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)
-    return grad.square().sum(dim=(2, 3)).mean(dim=1).sqrt() * math.sqrt(k)
+    return grad.square().sum(dim=3).mean(dim=(1, 2)).sqrt()
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,7 +280,7 @@ class Trainer:
             with self.autocast:
                 fake, ws = generate(G, z[sub], None if mix_z is None else mix_z[sub], None if cutoff is None else cutoff[sub], False)
             noise = self.draw(self.cfg.batch, *fake.shape[1:])[:pl_batch] / math.sqrt(fake.shape[2] * fake.shape[3])
-            lengths = path_lengths(fake.float(), ws, noise, cfg.model.k)
+            lengths = path_lengths(fake.float(), ws, noise)
             pl_mean = self.pl_mean.lerp(lengths.detach().mean(), cfg.pl_decay)
             if self.world > 1:
                 dist.all_reduce(pl_mean)

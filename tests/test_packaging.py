@@ -1,0 +1,32 @@
+"""The two ways to install opgan must agree, and the promised commands must exist."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!\[ ;]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r) for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        wanted |= {_name(r) for r in extra if not r.startswith("opgan")}
+    listed = {
+        _name(line.strip()[2:])
+        for line in (ROOT / "environment.yml").read_text().splitlines()
+        if line.strip().startswith("- ") and not line.strip().startswith(("- -e", "- pip", "- python"))
+        and "conda-forge" not in line and ":" not in line.strip()[2:]
+    }
+    assert wanted == listed, f"only in pyproject: {wanted - listed}; only in environment.yml: {listed - wanted}"
+
+
+def test_readme_promises_the_two_commands_and_ci_runs_the_tests():
+    readme = (ROOT / "README.md").read_text()
+    first_screen = "\n".join(readme.splitlines()[:40])
+    assert "make book" in first_screen and "make test" in first_screen
+    assert "make test" in (ROOT / ".ci" / "run").read_text()

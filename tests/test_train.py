@@ -1,0 +1,162 @@
+"""Training: finite losses, checkpoints, exact resume, Ctrl-C, DDP on CPU."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import tiny_config
+from opgan.checkpoint import CheckpointError, load_generator, read_checkpoint
+from opgan.data import convert_images
+from opgan.train import Trainer, path_lengths
+
+
+@pytest.fixture(scope="module")
+def tiny_data(fashion_test):
+    return convert_images(fashion_test, resolution=16, channels=1)
+
+
+def train_tiny(out_dir, data, stop_after_steps=None, resume=False, **overrides):
+    trainer = Trainer(tiny_config(**overrides), out_dir, resume=resume, data=data)
+    if stop_after_steps is not None:
+        step = trainer.train_step
+
+        def counting_step():
+            stats = step()
+            if trainer.step == stop_after_steps:
+                trainer._request_stop(signal.SIGINT, None)  # what Ctrl-C does
+            return stats
+
+        trainer.train_step = counting_step
+    return trainer, trainer.run()
+
+
+def test_trains_with_finite_losses_and_writes_its_files(tmp_path, tiny_data):
+    trainer, summary = train_tiny(tmp_path, tiny_data, k=8, pl_weight=2.0, pl_interval=2, style_mixing=0.9)
+    assert summary["finished"] and summary["images_seen"] == 48
+    for key in ("loss_G", "loss_D"):
+        assert math.isfinite(summary[key])
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert records[-1]["images_seen"] == 48 and "pl_penalty" in {k for r in records for k in r}
+    assert (tmp_path / "checkpoint.pt").is_file() and (tmp_path / "generator.pt").is_file()
+    assert (tmp_path / "samples-latest.png").is_file()
+    assert trainer.G.mapping.w_avg.abs().sum() > 0
+
+
+def test_checkpoint_round_trip(tmp_path, tiny_data):
+    trainer, _ = train_tiny(tmp_path, tiny_data, k=4)
+    for name in ("checkpoint.pt", "generator.pt"):
+        generator, meta = load_generator(tmp_path / name)
+        assert meta["images_seen"] == 48 and meta["model_config"]["k"] == 4
+        for (key, value), (_, original) in zip(generator.state_dict().items(), trainer.G_ema.state_dict().items()):
+            torch.testing.assert_close(value, original, rtol=0, atol=0, msg=key)
+    assert (tmp_path / "generator.pt").stat().st_size < (tmp_path / "checkpoint.pt").stat().st_size / 3
+
+
+def test_interrupted_and_resumed_run_matches_an_unbroken_one(tmp_path, tiny_data):
+    _, straight = train_tiny(tmp_path / "straight", tiny_data, k=2, style_mixing=0.5, pl_weight=1.0, pl_interval=2)
+    _, first = train_tiny(tmp_path / "broken", tiny_data, stop_after_steps=2, k=2, style_mixing=0.5, pl_weight=1.0, pl_interval=2)
+    assert not first["finished"] and first["images_seen"] == 16
+    assert read_checkpoint(tmp_path / "broken" / "checkpoint.pt")["images_seen"] == 16
+    assert not (tmp_path / "broken" / "generator.pt").exists()
+    _, second = train_tiny(tmp_path / "broken", tiny_data, resume=True, k=2, style_mixing=0.5, pl_weight=1.0, pl_interval=2)
+    assert second["finished"]
+    a = read_checkpoint(tmp_path / "straight" / "checkpoint.pt")
+    b = read_checkpoint(tmp_path / "broken" / "checkpoint.pt")
+    for net in ("G", "G_ema", "D"):
+        for key in a[net]:
+            torch.testing.assert_close(a[net][key], b[net][key], rtol=0, atol=0, msg=f"{net}.{key}")
+
+
+def test_resume_refuses_another_architecture(tmp_path, tiny_data):
+    train_tiny(tmp_path, tiny_data, k=2, total_images=8)
+    with pytest.raises(ValueError, match="differs"):
+        Trainer(tiny_config(k=4), tmp_path, resume=True, data=tiny_data)
+
+
+def test_path_length_over_the_row_matrix():
+    from opgan.networks import Generator, ModelConfig
+
+    small = dict(resolution=8, img_channels=1, z_dim=8, w_dim=8, channel_base=64, channel_max=8)
+    noise = torch.randn(2, 1, 8, 8)
+    for k in (1, 8):
+        model = Generator(ModelConfig(k=k, **small))
+        ws = model.broadcast_ws(model.mapping(model.sample_z(2))).detach().clone().requires_grad_(True)
+        lengths = path_lengths(model.synthesis(ws), ws, noise)
+        (grad,) = torch.autograd.grad((model.synthesis(ws) * noise).sum(), ws)
+        # StyleGAN2's formula for k = 1; the Frobenius norm over rows / sqrt(k) in general
+        frobenius = grad.square().sum(dim=(2, 3)).mean(dim=1).sqrt()
+        torch.testing.assert_close(lengths, frobenius / k**0.5)
+        assert lengths.shape == (2,) and bool((lengths > 0).all())
+
+
+def test_not_a_checkpoint_is_a_clear_error(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="junk.pt"):
+        read_checkpoint(junk)
+    torch.save({"some": "dict"}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="not an opgan checkpoint"):
+        read_checkpoint(tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        read_checkpoint(tmp_path / "missing.pt")
+
+
+def _opgan(*args, **kwargs):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    return subprocess.run([sys.executable, "-m", "opgan", *args], capture_output=True, text=True, env=env, timeout=300, **kwargs)
+
+
+def test_smoke_preset_cli_trains_under_a_minute_and_samples(tmp_path):
+    start = time.perf_counter()
+    result = _opgan("train", "--preset", "smoke", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "run" / "generator.pt").is_file() and (tmp_path / "run" / "samples-latest.png").is_file()
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(r["loss_G"]) and math.isfinite(r["loss_D"]) for r in log)
+    assert time.perf_counter() - start < 90  # a generous bound; the issue's budget is one minute of training
+    result = _opgan("sample", "--checkpoint", str(tmp_path / "run" / "generator.pt"), "--n", "9", "--out", str(tmp_path / "grid.png"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    from PIL import Image
+
+    assert Image.open(tmp_path / "grid.png").size[0] > 32 * 3
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    command = [sys.executable, "-m", "opgan", "train", "--preset", "smoke", "--total-images", "100000", "--out", str(out)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "log.jsonl").exists() and time.time() < deadline:
+        time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "resume" in stdout
+    seen = read_checkpoint(out / "checkpoint.pt")["images_seen"]
+    assert 0 < seen < 100000
+    result = _opgan("train", "--out", str(out), "--resume", "--total-images", str(seen + 32))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert read_checkpoint(out / "checkpoint.pt")["images_seen"] == seen + 32
+
+
+def test_two_process_ddp_on_cpu(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "opgan",
+        "train", "--preset", "smoke", "--total-images", "96", "--log-every", "32", "--out", str(tmp_path / "ddp"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = read_checkpoint(tmp_path / "ddp" / "checkpoint.pt")
+    assert state["world_size"] == 2 and state["images_seen"] == 96
+    log = [json.loads(line) for line in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
+    assert len(log) == 3  # only rank 0 writes
+    assert all(math.isfinite(r["loss_G"]) for r in log)
