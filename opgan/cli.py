@@ -1,4 +1,4 @@
-"""Command line: ``opgan train | sample | export`` (also ``python -m opgan``).
+"""Command line: ``opgan train | sample | export | invert | interpolate`` (also ``python -m opgan``).
 
 Distributed training: ``torchrun --nproc_per_node 4 -m opgan train --preset paper --data cats.zip --out runs/paper``.
 """
@@ -67,7 +67,63 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a small generator-only checkpoint", description="Keep G_ema, config and provenance of a full checkpoint.")
     export.add_argument("--checkpoint", required=True)
     export.add_argument("--out", required=True)
+    invert = commands.add_parser(
+        "invert", help="invert images into a latent space",
+        description="Optimize one code per image so that the generator reproduces it. Writes results.csv, "
+        "grid.png (targets above reconstructions), reconstructions/, codes/ and provenance.json into --out.",
+    )
+    invert.add_argument("--checkpoint", required=True, help="checkpoint.pt or generator.pt")
+    invert.add_argument("--images", required=True,
+                        help="a folder, zip or image file (any size/colour: centre-cropped, resized, converted "
+                        "to the model's channels), or fashion-mnist:test[:N] / fashion-mnist:train[:N]")
+    _add_inversion_options(invert)
+    invert.add_argument("--batch", type=int, default=16, help="images inverted at once (default 16)")
+    invert.add_argument("--out", required=True, help="output folder")
+
+    interp = commands.add_parser(
+        "interpolate", help="interpolate between two codes or two images",
+        description="A strip of frames between two codes (from `opgan invert`'s codes/ folder) or two images "
+        "(inverted first; the strip then starts and ends with the targets).",
+    )
+    interp.add_argument("--checkpoint", required=True)
+    source = interp.add_mutually_exclusive_group(required=True)
+    source.add_argument("--codes", nargs=2, metavar=("A", "B"), help="two code files written by opgan invert")
+    source.add_argument("--images", nargs=2, metavar=("A", "B"), help="two image files, inverted first")
+    interp.add_argument("--frames", type=int, default=8, help="frames from A to B, endpoints included (default 8)")
+    _add_inversion_options(interp)
+    interp.add_argument("--out", required=True, help="PNG file to write")
     return parser
+
+
+def _add_inversion_options(parser: argparse.ArgumentParser) -> None:
+    from opgan.invert import SPACES, InversionConfig
+
+    defaults = InversionConfig()
+    group = parser.add_argument_group("inversion")
+    group.add_argument("--space", choices=SPACES, default=defaults.space, help=f"latent space (default {defaults.space})")
+    group.add_argument("--steps", type=int, default=defaults.steps, help=f"optimization steps (default {defaults.steps})")
+    group.add_argument("--lr", type=float, default=defaults.lr, help=f"Adam learning rate (default {defaults.lr})")
+    group.add_argument("--warmup", type=float, default=defaults.warmup, help=f"fraction of steps ramping the lr up (default {defaults.warmup})")
+    group.add_argument("--rampdown", type=float, default=defaults.rampdown, help=f"fraction of steps ramping it down (default {defaults.rampdown})")
+    group.add_argument("--lpips", choices=["vgg", "alex", "none"], default=defaults.lpips_net, help="LPIPS network of the loss (default vgg, as the paper)")
+    group.add_argument("--mse-weight", type=float, default=defaults.mse_weight, help=f"weight of an added MSE term (default {defaults.mse_weight})")
+    group.add_argument("--seed", type=int, default=defaults.seed, help="seed of z initializations (default 0)")
+    group.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+
+def _inversion_config(args: argparse.Namespace):
+    from opgan.invert import InversionConfig
+
+    return InversionConfig(
+        space=args.space, steps=args.steps, lr=args.lr, warmup=args.warmup, rampdown=args.rampdown,
+        lpips_net=None if args.lpips == "none" else args.lpips, mse_weight=args.mse_weight, seed=args.seed,
+    )
+
+
+def _device(args: argparse.Namespace) -> str:
+    import torch
+
+    return args.device or ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -123,15 +179,40 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_invert(args: argparse.Namespace) -> int:
+    from opgan.checkpoint import load_generator
+    from opgan.data import load_images
+    from opgan.reconstruct import invert_to_folder
+
+    cfg = _inversion_config(args)
+    generator, meta = load_generator(args.checkpoint, _device(args))
+    images = load_images(args.images, generator.cfg.resolution, generator.cfg.img_channels, split="all")
+    summary = invert_to_folder(generator, images, cfg, args.out, batch=args.batch, checkpoint=args.checkpoint)
+    print(summary)
+    return 0
+
+
+def run_interpolate(args: argparse.Namespace) -> int:
+    from opgan.checkpoint import load_generator
+    from opgan.reconstruct import interpolation_strip
+
+    generator, _ = load_generator(args.checkpoint, _device(args))
+    interpolation_strip(generator, args.out, frames=args.frames, codes=args.codes, images=args.images, cfg=_inversion_config(args))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from opgan.checkpoint import CheckpointError
     from opgan.data import DataError
+    from opgan.invert import InversionError
+    from opgan.metrics import WeightsUnavailable
 
     args = build_parser().parse_args(argv)
-    handlers = {"train": run_train, "sample": run_sample, "export": run_export}
+    handlers = {"train": run_train, "sample": run_sample, "export": run_export, "invert": run_invert, "interpolate": run_interpolate}
     try:
         return handlers[args.command](args)
-    except (CheckpointError, DataError, ValueError, FileNotFoundError) as error:
+    except (CheckpointError, DataError, InversionError, WeightsUnavailable, ValueError, FileNotFoundError) as error:
         print(f"opgan {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -71,9 +71,11 @@ def image_grid(images: torch.Tensor, columns: int | None = None, padding: int = 
     return array[0] if channels == 1 else array.transpose(1, 2, 0)
 
 
-def save_image_grid(images: torch.Tensor, path: str | os.PathLike, columns: int | None = None, scale: int = 1) -> None:
+def save_image_grid(
+    images: torch.Tensor, path: str | os.PathLike, columns: int | None = None, scale: int = 1, padding: int = 1
+) -> None:
     """Saves a grid of images as PNG (atomically); `scale` enlarges small images with nearest pixels."""
-    picture = Image.fromarray(image_grid(images, columns))
+    picture = Image.fromarray(image_grid(images, columns, padding))
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     with atomic_path(path) as temp:

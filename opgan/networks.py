@@ -290,7 +290,8 @@ class ToRGB(nn.Module):
         super().__init__()
         out_channels = cfg.img_channels
         # With fewer rows than image channels (e.g. k = 2 for RGB) the blocks cannot be equal:
-        # then every channel shares the first row, as in StyleGAN2.
+        # then every channel shares the first row, as in StyleGAN2.  (invert.rows_used_per_slot
+        # mirrors this rule.)
         self.rows = out_channels if cfg.k >= out_channels else 1
         self.affine = EqualLinear(cfg.w_dim, in_channels, bias_init=1.0, lr_mul=cfg.affine_lr_mul)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))

@@ -1,0 +1,71 @@
+"""Paths between latent codes: linear in W / W+, spherical in Z; midpoint realism and path smoothness."""
+
+from __future__ import annotations
+
+import torch
+
+from opgan.invert import synthesize
+from opgan.metrics import fd_vgg16, lpips_distance
+from opgan.networks import Generator
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Spherical interpolation of each code (flattened per image), as for Gaussian z."""
+    flat_a, flat_b = a.flatten(1), b.flatten(1)
+    cos = torch.nn.functional.cosine_similarity(flat_a, flat_b, dim=1).clamp(-1 + 1e-7, 1 - 1e-7)
+    omega = torch.acos(cos).unsqueeze(1)
+    sin = torch.sin(omega)
+    mixed = (torch.sin((1 - alpha) * omega) * flat_a + torch.sin(alpha * omega) * flat_b) / sin
+    parallel = sin.abs() < 1e-6  # nearly identical codes: the linear path is the same path
+    mixed = torch.where(parallel, torch.lerp(flat_a, flat_b, alpha), mixed)
+    return mixed.view_as(a)
+
+
+def interpolate_codes(a: torch.Tensor, b: torch.Tensor, alpha: float, space: str) -> torch.Tensor:
+    """Codes at `alpha` between a (alpha = 0) and b (alpha = 1): slerp in z, lerp in w and w+."""
+    if a.shape != b.shape:
+        raise ValueError(f"codes of different shapes cannot be interpolated: {list(a.shape)} vs {list(b.shape)}")
+    return slerp(a, b, alpha) if space == "z" else torch.lerp(a, b, alpha)
+
+
+@torch.no_grad()
+def frames(G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, alphas: list[float]) -> torch.Tensor:
+    """Images along the path for each alpha: [len(alphas), N, C, H, W] for codes a, b of N images."""
+    return torch.stack([synthesize(G, interpolate_codes(a, b, alpha, space), space).clamp(-1, 1) for alpha in alphas])
+
+
+@torch.no_grad()
+def midpoint_realism(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int | None = None, seed: int = 0) -> dict:
+    """FD-VGG16 of the alpha = 0.5 midpoints of random pairs of codes against real images.
+
+    Also returns the FD-VGG16 of the endpoints themselves (the reconstructions), the same number of
+    images, so the midpoints' distance can be read relative to it.
+    """
+    count = len(codes)
+    if count < 2:
+        raise ValueError("midpoint realism needs at least 2 codes")
+    pairs = pairs or count
+    generator = torch.Generator().manual_seed(seed)
+    first = torch.randint(count, (pairs,), generator=generator)
+    second = (first + torch.randint(1, count, (pairs,), generator=generator)) % count  # never the same code
+    midpoints = synthesize(G, interpolate_codes(codes[first], codes[second], 0.5, space), space).clamp(-1, 1)
+    endpoints = synthesize(G, codes[first], space).clamp(-1, 1)
+    return {"fd_midpoints": fd_vgg16(midpoints, real), "fd_endpoints": fd_vgg16(endpoints, real), "pairs": pairs}
+
+
+@torch.no_grad()
+def path_smoothness(G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, steps: int = 8, lpips_net: str = "alex") -> dict:
+    """LPIPS between consecutive frames along each path: mean and max per path, and in total.
+
+    A smooth path has small, even steps; a jump (max much larger than mean) means the path leaves
+    the image manifold somewhere.
+    """
+    alphas = [i / steps for i in range(steps + 1)]
+    images = frames(G, a, b, space, alphas)
+    distances = torch.stack([lpips_distance(images[i], images[i + 1], lpips_net) for i in range(steps)])  # [steps, N]
+    return {
+        "mean_step": distances.mean(0),
+        "max_step": distances.max(0).values,
+        "path_length": distances.sum(0),
+        "evenness": distances.max(0).values / distances.mean(0).clamp_min(1e-8),
+    }

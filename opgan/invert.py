@@ -1,0 +1,214 @@
+"""Optimization-based inversion: find the code in Z, W or W+ that regenerates each target image.
+
+As in the paper, codes in W and W+ start at ``w_avg`` in every row, the loss is LPIPS (VGG by
+default) between the generated and the target image, optionally plus a weighted MSE, and Adam
+optimizes the code.  Images are inverted in batches, each with its own code and loss: since Adam
+is elementwise and the losses are summed, a batch gives the same codes as inverting one by one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from opgan.metrics import LPIPS, _cached_lpips, mse, psnr, ssim
+from opgan.networks import Generator, ModelConfig, rows_for_layer
+
+SPACES = ("z", "w", "w+")
+
+
+class InversionError(RuntimeError):
+    """Inversion could not proceed (non-finite loss, bad input); the message names the images."""
+
+
+@dataclass
+class InversionConfig:
+    """Defaults measured at the cpu scale (see README, "Inversion defaults")."""
+
+    space: str = "w+"
+    steps: int = 300
+    lr: float = 0.05
+    warmup: float = 0.05  # fraction of steps with a linear learning-rate ramp-up
+    rampdown: float = 0.25  # fraction of steps with a cosine ramp-down to zero (StyleGAN2's projector)
+    lpips_net: str | None = "vgg"  # "vgg" (the paper), "alex", or None for pixel losses only
+    lpips_weight: float = 1.0
+    mse_weight: float = 0.0
+    seed: int = 0  # for z initialization
+    record_every: int = 0  # record PSNR/SSIM/MSE(/LPIPS) of the current reconstructions every N steps
+    record_lpips: bool = True
+
+    def __post_init__(self) -> None:
+        if self.space not in SPACES:
+            raise ValueError(f"unknown latent space {self.space!r}; choose one of {', '.join(SPACES)}")
+        if self.steps < 1 or self.lr <= 0:
+            raise ValueError(f"steps must be >= 1 and lr > 0 (got steps={self.steps}, lr={self.lr})")
+        if self.lpips_net is None and self.mse_weight <= 0:
+            raise ValueError("no loss: give an LPIPS network or a positive MSE weight")
+
+
+@dataclass
+class InversionResult:
+    codes: torch.Tensor  # [N, k, dim] (z, w) or [N, num_ws, k, dim] (w+)
+    reconstructions: torch.Tensor  # [N, C, H, W] in [-1, 1]
+    loss_history: torch.Tensor  # [steps, N]
+    records: dict[str, torch.Tensor] = field(default_factory=dict)  # metric -> [records, N]; "step" -> [records]
+    seconds: float = 0.0
+    space: str = "w+"
+
+
+def latent_size(G: Generator, space: str) -> int:
+    """Free values of one image's code in a space."""
+    cfg = G.cfg
+    return {"z": cfg.k * cfg.z_dim, "w": cfg.k * cfg.w_dim, "w+": cfg.num_ws * cfg.k * cfg.w_dim}[space]
+
+
+def rows_used_per_slot(cfg: ModelConfig) -> list[int]:
+    """How many rows of each W+ slot some layer reads (narrow layers read only their first rows).
+
+    Slot order as in the synthesis network: the 4x4 block reads slot 0 (conv) and 1 (ToRGB); every
+    later block reads slots s (upsampling conv), s+1 (conv) and s+2 (ToRGB, shared with the next block).
+    """
+    used = [0] * cfg.num_ws
+    torgb_rows = cfg.img_channels if cfg.k >= cfg.img_channels else 1  # as in networks.ToRGB
+    widths = cfg.synthesis_widths()
+    used[0], used[1] = rows_for_layer(cfg.k, widths[0]), torgb_rows
+    for block, width in enumerate(widths[1:]):
+        slot = 1 + 2 * block
+        rows = rows_for_layer(cfg.k, width)
+        used[slot] = max(used[slot], rows)
+        used[slot + 1] = max(used[slot + 1], rows)
+        used[slot + 2] = max(used[slot + 2], torgb_rows)
+    return used
+
+
+def used_latent_size(G: Generator, space: str) -> int:
+    """Values of a code that actually affect the image (W+ rows that no layer reads are excluded)."""
+    if space == "w+":
+        return sum(rows_used_per_slot(G.cfg)) * G.cfg.w_dim
+    return latent_size(G, space)
+
+
+def initial_codes(G: Generator, count: int, space: str, seeds: list[int] | None = None, seed: int = 0) -> torch.Tensor:
+    """w_avg in every row (w, w+) or a seeded normal draw per image (z; seed `seeds[i]` for image i)."""
+    cfg = G.cfg
+    device = G.mapping.w_avg.device
+    if space == "z":
+        seeds = seeds if seeds is not None else [seed + i for i in range(count)]
+        draws = [torch.randn(cfg.k, cfg.z_dim, generator=torch.Generator().manual_seed(s)) for s in seeds]
+        return torch.stack(draws).to(device)
+    w = G.mapping.w_avg.detach().view(1, 1, -1).expand(count, cfg.k, -1)
+    return (w if space == "w" else w.unsqueeze(1).expand(-1, G.num_ws, -1, -1)).clone()
+
+
+def synthesize(G: Generator, codes: torch.Tensor, space: str) -> torch.Tensor:
+    """Images from codes of a space (z goes through the mapping network; w is shared by all slots)."""
+    if space == "z":
+        return G.synthesis(G.broadcast_ws(G.mapping(codes)), noise_mode="const")
+    if space == "w":
+        return G.synthesis(G.broadcast_ws(codes), noise_mode="const")
+    if space == "w+":
+        return G.synthesis(codes, noise_mode="const")
+    raise ValueError(f"unknown latent space {space!r}; choose one of {', '.join(SPACES)}")
+
+
+def learning_rate(step: int, steps: int, base: float, warmup: float, rampdown: float) -> float:
+    """StyleGAN2 projector schedule: linear ramp-up, flat, cosine ramp-down to zero."""
+    t = step / steps
+    ramp = min(1.0, (1.0 - t) / rampdown) if rampdown > 0 else 1.0
+    ramp = 0.5 - 0.5 * math.cos(ramp * math.pi)
+    if warmup > 0:
+        ramp *= min(1.0, t / warmup) if t > 0 else 1.0 / (warmup * steps + 1)
+    return base * ramp
+
+
+def invert(
+    G: Generator,
+    targets: torch.Tensor,
+    cfg: InversionConfig | None = None,
+    seeds: list[int] | None = None,
+    progress: bool = True,
+) -> InversionResult:
+    """Inverts target images [N, C, H, W] in [-1, 1] (already at the model's resolution and channels)."""
+    cfg = cfg or InversionConfig()
+    model_cfg = G.cfg
+    expected = (model_cfg.img_channels, model_cfg.resolution, model_cfg.resolution)
+    if targets.ndim != 4 or tuple(targets.shape[1:]) != expected:
+        raise InversionError(f"targets must be [N, {expected[0]}, {expected[1]}, {expected[2]}], got {list(targets.shape)}")
+    if not torch.isfinite(targets).all():
+        bad = torch.nonzero(~torch.isfinite(targets.flatten(1)).all(1)).flatten().tolist()
+        raise InversionError(f"target images {bad} contain NaN or infinite values")
+    device = G.mapping.w_avg.device
+    targets = targets.to(device).float()
+    G.requires_grad_(False)
+    perceptual: LPIPS | None = _cached_lpips(cfg.lpips_net, 64, str(device)) if cfg.lpips_net else None
+
+    codes = initial_codes(G, len(targets), cfg.space, seeds, cfg.seed).requires_grad_(True)
+    optimizer = torch.optim.Adam([codes], lr=cfg.lr, betas=(0.9, 0.999))
+    losses = []
+    records: dict[str, list] = {"step": []}
+    start = time.perf_counter()
+    bar = tqdm(range(cfg.steps), desc=f"invert {cfg.space} k={model_cfg.k}", disable=not progress, leave=False)
+    for step in bar:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, cfg.steps, cfg.lr, cfg.warmup, cfg.rampdown)
+        images = synthesize(G, codes, cfg.space)
+        per_image = torch.zeros(len(targets), device=device)
+        if perceptual is not None:
+            per_image = per_image + cfg.lpips_weight * perceptual(images, targets)
+        if cfg.mse_weight > 0:
+            per_image = per_image + cfg.mse_weight * mse(images, targets)
+        if not torch.isfinite(per_image).all():
+            bad = torch.nonzero(~torch.isfinite(per_image)).flatten().tolist()
+            raise InversionError(f"loss became non-finite at step {step} for images {bad} (try a lower --lr)")
+        optimizer.zero_grad(set_to_none=True)
+        per_image.sum().backward()  # a sum keeps every image's gradient independent of the others
+        optimizer.step()
+        losses.append(per_image.detach().cpu())
+        if cfg.record_every and (step % cfg.record_every == 0 or step == cfg.steps - 1):
+            _record(records, step, images.detach(), targets, perceptual if cfg.record_lpips else None)
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{per_image.mean().item():.4f}")
+    with torch.no_grad():
+        reconstructions = synthesize(G, codes, cfg.space).clamp(-1, 1)
+    if cfg.record_every:
+        _record(records, cfg.steps, reconstructions, targets, perceptual if cfg.record_lpips else None)
+    return InversionResult(
+        codes=codes.detach(),
+        reconstructions=reconstructions,
+        loss_history=torch.stack(losses),
+        records={key: torch.as_tensor(value) if key == "step" else torch.stack(value) for key, value in records.items() if value},
+        seconds=time.perf_counter() - start,
+        space=cfg.space,
+    )
+
+
+def _record(records: dict, step: int, images: torch.Tensor, targets: torch.Tensor, perceptual: LPIPS | None) -> None:
+    images = images.clamp(-1, 1)
+    with torch.no_grad():
+        values = {"psnr": psnr(images, targets), "ssim": ssim(images, targets), "mse": mse(images, targets)}
+        if perceptual is not None:
+            values["lpips"] = perceptual(images, targets)
+    records["step"].append(step)
+    for key, value in values.items():
+        records.setdefault(key, []).append(value.cpu())
+
+
+def reconstruction_metrics(reconstructions: torch.Tensor, targets: torch.Tensor, lpips_net: str = "vgg") -> dict[str, torch.Tensor]:
+    """PSNR, SSIM, MSE and LPIPS per image of final reconstructions."""
+    from opgan.metrics import lpips_distance
+
+    targets = targets.to(reconstructions.device)
+    return {
+        "psnr": psnr(reconstructions, targets),
+        "ssim": ssim(reconstructions, targets),
+        "lpips": lpips_distance(reconstructions, targets, lpips_net),
+        "mse": mse(reconstructions, targets),
+    }
+
+
+def config_dict(cfg: InversionConfig) -> dict:
+    return asdict(cfg)
