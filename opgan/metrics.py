@@ -219,8 +219,11 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
         raise ValueError("a Fréchet distance needs at least 2 images per set")
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    covmean = covmean.real
+    with warnings.catch_warnings():
+        # With fewer images than feature dimensions the covariances are singular; sqrtm still
+        # returns the principal root, which is what FID implementations use too.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = np.real(linalg.sqrtm(cov_a @ cov_b))
     return float(np.square(mu_a - mu_b).sum() + np.trace(cov_a + cov_b - 2 * covmean))
 
 
