@@ -32,6 +32,7 @@ book: install data
 
 bench: install data
 	$(PY) benchmarks/bench_train.py --out benchmarks/results/train.json
+	$(PY) benchmarks/bench_invert.py --out benchmarks/results/invert.json
 
 clean:
 	rm -rf runs/smoke .pytest_cache
