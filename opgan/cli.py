@@ -64,9 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--scale", type=int, default=2, help="enlarge pixels this many times (default 2)")
     sample.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
-    export = commands.add_parser("export", help="write a small generator-only checkpoint", description="Keep G_ema, config and provenance of a full checkpoint.")
+    export = commands.add_parser(
+        "export", help="write a small generator-only checkpoint and its provenance",
+        description="Keep G_ema, config and provenance of a full checkpoint; beside OUT, write OUT.json with the "
+        "run's provenance and the FD-VGG16 of its samples against the data's held-out images.",
+    )
     export.add_argument("--checkpoint", required=True)
     export.add_argument("--out", required=True)
+    export.add_argument("--fd-images", type=int, default=1000, help="samples and test images for FD-VGG16 (0: skip; default 1000)")
     invert = commands.add_parser(
         "invert", help="invert images into a latent space",
         description="Optimize one code per image so that the generator reproduces it. Writes results.csv, "
@@ -156,26 +161,42 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    import torch
-
     from opgan.checkpoint import load_generator
     from opgan.files import save_image_grid
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    generator, _ = load_generator(args.checkpoint, device)
-    z = generator.sample_z(args.n, generator=torch.Generator().manual_seed(args.seed), device="cpu").to(device)
-    with torch.no_grad():
-        images = torch.cat([generator(chunk, truncation_psi=args.truncation, noise_mode="const") for chunk in z.split(64)])
-    save_image_grid(images, args.out, scale=args.scale)
+    generator, _ = load_generator(args.checkpoint, _device(args))
+    save_image_grid(generator.sample(args.n, args.seed, args.truncation), args.out, scale=args.scale)
     print(f"wrote {args.n} samples to {args.out}")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from opgan.checkpoint import export_generator
+    from opgan.checkpoint import export_generator, load_generator, read_checkpoint
+    from opgan.data import load_images, to_float
+    from opgan.files import write_json
+    from opgan.metrics import fd_vgg16
 
     export_generator(args.checkpoint, args.out)
-    print(f"wrote {args.out}")
+    state = read_checkpoint(args.out)
+    train_cfg = state.get("train_config", {})
+    record = {
+        "preset": train_cfg.get("preset"), "k": state["model_config"]["k"], "seed": train_cfg.get("seed"),
+        "images_seen": state.get("images_seen"), "wall_seconds": state.get("wall_seconds"),
+        "source_checkpoint": str(args.checkpoint), **state.get("provenance", {}),
+    }
+    if args.fd_images:
+        generator, _ = load_generator(args.out)
+        cfg = generator.cfg
+        data = train_cfg.get("data", "fashion-mnist:train")
+        # the data's own held-out images: Fashion-MNIST's test split, or the seeded split of a folder
+        source = "fashion-mnist:test" if data.startswith("fashion-mnist") else data
+        real = load_images(source, cfg.resolution, cfg.img_channels, split="test",
+                           test_fraction=train_cfg.get("test_fraction", 0.05), seed=train_cfg.get("seed", 0))
+        count = min(args.fd_images, len(real))
+        record["fd_vgg16_samples_vs_test"] = fd_vgg16(generator.sample(count, seed=123), to_float(real.images[:count]))
+        record["fd_vgg16_images"] = count
+    write_json(str(args.out) + ".json", record)
+    print(f"wrote {args.out} and {args.out}.json")
     return 0
 
 

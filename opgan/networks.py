@@ -380,6 +380,13 @@ class Generator(nn.Module):
         device = device if device is not None else self.mapping.w_avg.device
         return torch.randn(n, self.cfg.k, self.cfg.z_dim, generator=generator, device=device)
 
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0, truncation_psi: float = 1.0, batch: int = 64) -> torch.Tensor:
+        """n seeded random images [n, C, H, W] (the draw does not depend on the device)."""
+        z = self.sample_z(n, generator=torch.Generator().manual_seed(seed), device="cpu")
+        device = self.mapping.w_avg.device
+        return torch.cat([self(chunk.to(device), truncation_psi, noise_mode="const") for chunk in z.split(batch)])
+
     def broadcast_ws(self, w: torch.Tensor) -> torch.Tensor:
         """W [N, k, w_dim] -> W+ [N, num_ws, k, w_dim] with every slot equal."""
         return w.unsqueeze(1).expand(-1, self.num_ws, -1, -1)
