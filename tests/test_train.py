@@ -126,6 +126,13 @@ def test_smoke_preset_cli_trains_under_a_minute_and_samples(tmp_path):
     from PIL import Image
 
     assert Image.open(tmp_path / "grid.png").size[0] > 32 * 3
+    exported = tmp_path / "small.pt"
+    result = _opgan("export", "--checkpoint", str(tmp_path / "run" / "checkpoint.pt"), "--out", str(exported), "--fd-images", "40")
+    assert result.returncode == 0, result.stderr[-2000:]
+    record = json.loads((tmp_path / "small.pt.json").read_text())
+    assert record["k"] == 1 and record["images_seen"] == 2000 and record["preset"] == "smoke"
+    assert record["fd_vgg16_samples_vs_test"] > 0 and record["fd_vgg16_images"] == 40
+    assert load_generator(exported)[1]["images_seen"] == 2000
 
 
 def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path):
