@@ -189,8 +189,8 @@ class Trainer:
         self.opt_G.load_state_dict(state["opt_G"])
         self.opt_D.load_state_dict(state["opt_D"])
         self.pl_mean = state["pl_mean"].to(self.device)
-        self.rng.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
+        self.rng.set_state(state["rng"].cpu())  # map_location may have moved it to the GPU
+        torch.set_rng_state(state["torch_rng"].cpu())
         self.images_seen = state["images_seen"]
         self.step = state["step"]
         self.wall_seconds = state["wall_seconds"]
