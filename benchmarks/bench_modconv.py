@@ -1,6 +1,6 @@
 """Forward+backward time of one modulated 3x3 convolution for each computation path and row count.
 
-This is the measurement behind ``opgan.networks.ROW_GROUPED_MAX_ROWS``:
+This is the measurement behind ``opgan.networks.ROWS_PATH_MAX_ROW_PIXELS`` (run it for sizes 4, 8, 16, 32):
     python benchmarks/bench_modconv.py --batch 32 --channels 64 --size 32
 """
 
