@@ -24,6 +24,7 @@ def main() -> int:
     parser.add_argument("--lrs", type=float, nargs="+", default=[0.01, 0.05, 0.1, 0.2])
     parser.add_argument("--steps", type=int, nargs="+", default=[100, 300])
     parser.add_argument("--lpips", default="alex", choices=["alex", "vgg"])
+    parser.add_argument("--mse-weights", type=float, nargs="+", default=[0.0], help="weights of an added MSE term")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
@@ -31,16 +32,17 @@ def main() -> int:
     # images 1000+ of the test split, so the tuning set is disjoint from the first test images reported elsewhere
     targets = to_float(load_images(f"fashion-mnist:test:{1000 + args.images}").images[1000:])
     rows = []
-    print(f"{'lr':>6} {'steps':>6} {'PSNR':>7} {'SSIM':>6} {'LPIPS-vgg':>10} {'s':>6}")
+    print(f"{'lr':>6} {'steps':>6} {'mse w':>6} {'PSNR':>7} {'SSIM':>6} {'LPIPS-vgg':>10} {'s':>6}")
     for steps in args.steps:
-        for lr in args.lrs:
-            cfg = InversionConfig(space=args.space, steps=steps, lr=lr, lpips_net=args.lpips)
-            result = invert(G, targets, cfg, progress=False)
-            metrics = reconstruction_metrics(result.reconstructions, targets, "vgg")
-            row = {"lr": lr, "steps": steps, "seconds": result.seconds,
-                   **{key: value.mean().item() for key, value in metrics.items()}}
-            rows.append(row)
-            print(f"{lr:>6} {steps:>6} {row['psnr']:>7.2f} {row['ssim']:>6.3f} {row['lpips']:>10.4f} {row['seconds']:>6.0f}")
+        for mse_weight in args.mse_weights:
+            for lr in args.lrs:
+                cfg = InversionConfig(space=args.space, steps=steps, lr=lr, lpips_net=args.lpips, mse_weight=mse_weight)
+                result = invert(G, targets, cfg, progress=False)
+                metrics = reconstruction_metrics(result.reconstructions, targets, "vgg")
+                row = {"lr": lr, "steps": steps, "mse_weight": mse_weight, "seconds": result.seconds,
+                       **{key: value.mean().item() for key, value in metrics.items()}}
+                rows.append(row)
+                print(f"{lr:>6} {steps:>6} {mse_weight:>6} {row['psnr']:>7.2f} {row['ssim']:>6.3f} {row['lpips']:>10.4f} {row['seconds']:>6.0f}")
     write_json(args.out, {"checkpoint": args.checkpoint, "space": args.space, "images": args.images,
                           "loss": f"lpips-{args.lpips}", "rows": rows, "provenance": provenance("cpu")})
     return 0
