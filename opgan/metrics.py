@@ -68,8 +68,11 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
         if module.startswith("numpy") and module.endswith("multiarray"):
-            from numpy.core import multiarray  # numpy 2 keeps the numpy.core alias
-
+            # Pickles from numpy 1 name numpy.core, which numpy 2 renamed (with a deprecation).
+            try:
+                from numpy._core import multiarray
+            except ImportError:
+                from numpy.core import multiarray
             return getattr(multiarray, name)
         return super().find_class(module, name)
 
