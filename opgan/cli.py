@@ -171,31 +171,9 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from opgan.checkpoint import export_generator, load_generator, read_checkpoint
-    from opgan.data import load_images, to_float
-    from opgan.files import write_json
-    from opgan.metrics import fd_vgg16
+    from opgan.experiments import export_model
 
-    export_generator(args.checkpoint, args.out)
-    state = read_checkpoint(args.out)
-    train_cfg = state.get("train_config", {})
-    record = {
-        "preset": train_cfg.get("preset"), "k": state["model_config"]["k"], "seed": train_cfg.get("seed"),
-        "images_seen": state.get("images_seen"), "wall_seconds": state.get("wall_seconds"),
-        "source_checkpoint": str(args.checkpoint), **state.get("provenance", {}),
-    }
-    if args.fd_images:
-        generator, _ = load_generator(args.out)
-        cfg = generator.cfg
-        data = train_cfg.get("data", "fashion-mnist:train")
-        # the data's own held-out images: Fashion-MNIST's test split, or the seeded split of a folder
-        source = "fashion-mnist:test" if data.startswith("fashion-mnist") else data
-        real = load_images(source, cfg.resolution, cfg.img_channels, split="test",
-                           test_fraction=train_cfg.get("test_fraction", 0.05), seed=train_cfg.get("seed", 0))
-        count = min(args.fd_images, len(real))
-        record["fd_vgg16_samples_vs_test"] = fd_vgg16(generator.sample(count, seed=123), to_float(real.images[:count]))
-        record["fd_vgg16_images"] = count
-    write_json(str(args.out) + ".json", record)
+    export_model(args.checkpoint, args.out, args.fd_images)
     print(f"wrote {args.out} and {args.out}.json")
     return 0
 

@@ -3,9 +3,10 @@ and `opgan interpolate` do, usable from notebooks too.
 
 A results folder holds ``results.csv`` (one row per image: image, space, k, latent sizes, steps,
 PSNR, SSIM, LPIPS, MSE, seconds), ``grid.png`` (targets above their reconstructions),
-``reconstructions/*.png``, ``codes/*.pt`` (one code per image, for `opgan interpolate`) and
-``provenance.json``.  Every file is written atomically and the table is rewritten after each batch,
-so an interruption leaves complete results for the batches already done.
+``reconstructions/*.png``, ``codes/*.pt`` (one code per image, for `opgan interpolate`),
+``codes.pt`` (all codes), ``records.pt`` (metrics every N steps, when recorded) and
+``provenance.json``.  Every file is written atomically and the table is rewritten after each
+batch, so an interruption leaves complete results for the batches already done.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def invert_to_folder(
         G.mapping.w_avg.device, checkpoint=str(checkpoint), images=images.source, count=len(images),
         inversion=config_dict(cfg), model=G.cfg.to_dict(),
     ))
-    rows, all_codes, targets_all, recon_all = [], [], [], []
+    rows, all_codes, targets_all, recon_all, all_records = [], [], [], [], []
     names = [safe_name(n) for n in images.names]
     for start in range(0, len(images), batch):
         targets = to_float(images.images[start : start + batch])
@@ -82,8 +83,12 @@ def invert_to_folder(
         all_codes.append(result.codes.cpu())
         targets_all.append(targets.cpu())
         recon_all.append(result.reconstructions.cpu())
+        all_records.append(result.records)
     torch_save({"format": CODE_FORMAT, "space": cfg.space, "codes": torch.cat(all_codes), "images": images.names,
                 "checkpoint": str(checkpoint), "k": G.cfg.k}, out / "codes.pt")
+    if cfg.record_every:  # convergence: "step" -> [R], metric -> [R, N] over all batches
+        records = {key: torch.cat([r[key] for r in all_records], dim=1) for key in all_records[0] if key != "step"}
+        torch_save({"step": all_records[0]["step"], **records}, out / "records.pt")
     targets_all, recon_all = torch.cat(targets_all), torch.cat(recon_all)
     save_image_grid(paired_rows(targets_all, recon_all), out / "grid.png", columns=min(16, len(targets_all)), scale=2)
     mean = {key: sum(float(r[key]) for r in rows) / len(rows) for key in ("psnr", "ssim", "lpips")}

@@ -1,0 +1,337 @@
+"""The paper's experiments as plain functions: the notebooks call these, plot and tabulate.
+
+A *sweep* is a set of trained models of one scale that differ only in k (style rows per layer),
+stored as ``{checkpoints}/{scale}-k{k}.pt`` (plus variants such as ``-affine1``: affine layers
+trained with the regular learning rate).  Results go to a results folder as CSV files, one row
+per image (or per model), so the results page reads them instead of retyping numbers.
+
+Long steps are cached: an inversion folder whose provenance records the same model file and
+inversion settings is read back instead of recomputed, so an interrupted book build resumes.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+
+from opgan.checkpoint import CheckpointError, export_generator, load_generator, read_checkpoint
+from opgan.data import ImageSet, load_images, to_float
+from opgan.files import code_version, device_description, write_json, write_text
+from opgan.interpolate import frames, midpoint_realism, path_smoothness
+from opgan.invert import InversionConfig, config_dict, latent_size, used_latent_size
+from opgan.metrics import fd_vgg16
+from opgan.networks import Generator, ModelConfig
+from opgan.presets import PRESETS, make_config
+from opgan.reconstruct import invert_to_folder
+
+SCALES = tuple(PRESETS)
+METRICS = ("psnr", "ssim", "lpips", "mse")
+
+
+class ExperimentError(ValueError):
+    """A notebook parameter that makes no sense; raised in the notebook's first cells."""
+
+
+# --------------------------------------------------------------------------- models of a sweep
+
+def model_path(checkpoints: str | os.PathLike, scale: str, k: int, variant: str = "") -> Path:
+    """Where the sweep's generator for `k` lives: ``{checkpoints}/{scale}-k{k}{variant}.pt``."""
+    return Path(checkpoints) / f"{scale}-k{k}{variant}.pt"
+
+
+def check_parameters(scale: str, ks: Iterable[int], checkpoints: str | os.PathLike, train: bool, variants: Iterable[str] = ("",)) -> list[int]:
+    """Validates a notebook's parameters before any work; returns the k values, sorted.
+
+    Each k must be usable by the scale's layer widths, and each model must exist unless `train`.
+    """
+    if scale not in SCALES:
+        raise ExperimentError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    ks = sorted(set(int(k) for k in ks))
+    if not ks:
+        raise ExperimentError("no k values given")
+    base = PRESETS[scale]["model"]
+    for k in ks:
+        try:
+            ModelConfig(**{**base, "k": k})
+        except ValueError as error:
+            raise ExperimentError(f"k={k} cannot be used at the {scale} scale: {error}") from None
+    if not train:
+        missing = [str(model_path(checkpoints, scale, k, v)) for k in ks for v in variants if not model_path(checkpoints, scale, k, v).is_file()]
+        if missing:
+            raise ExperimentError(
+                f"missing checkpoint(s): {', '.join(missing)}. Train them with `opgan train --preset {scale} --k K "
+                f"--out runs/{scale}-kK` and `opgan export`, or run this notebook with train=True."
+            )
+    return ks
+
+
+def channel_count(scale: str) -> int:
+    """The widest layer of a scale's generator: the k of one row per output channel."""
+    return PRESETS[scale]["model"]["channel_max"]
+
+
+def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_images: int = 1000) -> dict:
+    """Writes the generator-only `out` and, beside it, ``out.json`` (provenance + FD-VGG16 of samples)
+    and ``out.log.jsonl`` (the run's training log, when the run folder has one)."""
+    export_generator(checkpoint, out)
+    state = read_checkpoint(out)
+    train_cfg = state.get("train_config", {})
+    record = {
+        "preset": train_cfg.get("preset"), "k": state["model_config"]["k"], "seed": train_cfg.get("seed"),
+        "affine_lr_mul": state["model_config"].get("affine_lr_mul"),
+        "images_seen": state.get("images_seen"), "wall_seconds": state.get("wall_seconds"),
+        "source_checkpoint": str(checkpoint), **state.get("provenance", {}),
+    }
+    if fd_images:
+        generator, _ = load_generator(out)
+        real = held_out_images(train_cfg, generator.cfg, fd_images)
+        record["fd_vgg16_samples_vs_test"] = fd_vgg16(generator.sample(len(real), seed=123), real)
+        record["fd_vgg16_images"] = len(real)
+    log = Path(checkpoint).parent / "log.jsonl"
+    if log.is_file():
+        shutil.copyfile(log, str(out) + ".log.jsonl")
+    write_json(str(out) + ".json", record)
+    return record
+
+
+def held_out_images(train_cfg: dict, model_cfg: ModelConfig, count: int) -> torch.Tensor:
+    """The training data's own held-out images in [-1, 1]: Fashion-MNIST's test split, or the
+    seeded split of a folder."""
+    data = train_cfg.get("data") or "fashion-mnist:train"
+    source = "fashion-mnist:test" if data.startswith("fashion-mnist") else data
+    real = load_images(source, model_cfg.resolution, model_cfg.img_channels, split="test",
+                       test_fraction=train_cfg.get("test_fraction", 0.05), seed=train_cfg.get("seed", 0))
+    return to_float(real.images[:count])
+
+
+def train_models(scale: str, ks: Iterable[int], checkpoints: str | os.PathLike, runs: str | os.PathLike,
+                 variant: str = "", fd_images: int = 256, **overrides: Any) -> list[Path]:
+    """Trains (or resumes) and exports each missing model of the sweep with the project's trainer."""
+    from opgan.train import train
+
+    made = []
+    model_names = {f.name for f in dataclasses.fields(ModelConfig)}
+    model_overrides = {name: value for name, value in overrides.items() if name in model_names}
+    train_overrides = {name: value for name, value in overrides.items() if name not in model_names}
+    for k in ks:
+        target = model_path(checkpoints, scale, k, variant)
+        if target.is_file():
+            continue
+        run_dir = Path(runs) / target.stem
+        cfg = make_config(scale, {**model_overrides, "k": k}, **train_overrides)
+        summary = train(cfg, run_dir, resume=(run_dir / "checkpoint.pt").is_file())
+        if not summary["finished"]:
+            raise KeyboardInterrupt(f"training of {target.stem} was interrupted; run again to resume")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        export_model(run_dir / "checkpoint.pt", target, fd_images)
+        made.append(target)
+    return made
+
+
+def load_sweep(checkpoints: str | os.PathLike, scale: str, ks: Iterable[int], variant: str = "", device: str = "cpu") -> dict[int, Generator]:
+    """The generators of a sweep by k, each checked to be the scale's model with that k."""
+    models = {}
+    for k in ks:
+        path = model_path(checkpoints, scale, k, variant)
+        generator, _ = load_generator(path, device)
+        if generator.cfg.k != k:
+            raise CheckpointError(f"{path} holds a model with k={generator.cfg.k}, not k={k}")
+        models[k] = generator
+    return models
+
+
+def model_record(checkpoints: str | os.PathLike, scale: str, k: int, variant: str = "") -> dict:
+    """The provenance written beside a sweep's model by `export_model` (empty when absent)."""
+    path = Path(str(model_path(checkpoints, scale, k, variant)) + ".json")
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def training_log(checkpoints: str | os.PathLike, scale: str, k: int, variant: str = "") -> list[dict]:
+    """The training log (one dict per logged step) kept beside a sweep's model."""
+    path = Path(str(model_path(checkpoints, scale, k, variant)) + ".log.jsonl")
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def with_rows(G: Generator, k: int) -> Generator:
+    """The same trained weights driven by a k-row style matrix per layer.
+
+    No weight depends on k (every row goes through the same mapping and affine layers), so a model
+    trained with k = 1 can be inverted with as many free values as an overparameterized one: the
+    equal-latent-size control that isolates what *training* with more rows changes.
+    """
+    widened = Generator(dataclasses.replace(G.cfg, k=k)).to(G.mapping.w_avg.device)
+    widened.load_state_dict(G.state_dict())
+    return widened.eval().requires_grad_(False)
+
+
+# --------------------------------------------------------------------------- generation quality
+
+def sample_quality(models: dict[int, Generator], real: torch.Tensor, seed: int = 123) -> list[dict]:
+    """FD-VGG16 of as many samples as real images, per k."""
+    return [{"k": k, "fd_vgg16": fd_vgg16(G.sample(len(real), seed=seed), real), "images": len(real)} for k, G in models.items()]
+
+
+# --------------------------------------------------------------------------- reconstruction
+
+def _cached(folder: Path, expected: dict) -> bool:
+    """Whether `folder` holds finished inversion results made with the `expected` settings."""
+    try:
+        saved = json.loads((folder / "provenance.json").read_text())
+    except (OSError, ValueError):
+        return False
+    finished = (folder / "codes.pt").is_file() and (folder / "records.pt").is_file()
+    return finished and all(saved.get(key) == value for key, value in expected.items())
+
+
+def reconstruct(G: Generator, targets: ImageSet, cfg: InversionConfig, out: str | os.PathLike, label: str,
+                checkpoint: str | os.PathLike, record_every: int = 10, batch: int = 16) -> Path:
+    """Inverts `targets` into ``out/label`` (results.csv, grid.png, codes, records) unless cached."""
+    folder = Path(out) / label
+    cfg = dataclasses.replace(cfg, record_every=record_every)
+    expected = {"checkpoint": str(checkpoint), "images": targets.source, "count": len(targets),
+                "inversion": config_dict(cfg), "model": G.cfg.to_dict()}
+    if not _cached(folder, expected):
+        invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint)
+    return folder
+
+
+def read_results(folder: str | os.PathLike, **extra: Any) -> list[dict]:
+    """The rows of a results folder's results.csv, numbers parsed, with `extra` columns added."""
+    rows = []
+    with open(Path(folder) / "results.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            parsed = {key: (value if key in ("image", "space") else float(value)) for key, value in row.items()}
+            rows.append({**parsed, **extra})
+    return rows
+
+
+def read_records(folder: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Per-step metric records of a results folder: "step" -> [R], metric -> [R, N]."""
+    return torch.load(Path(folder) / "records.pt", map_location="cpu", weights_only=True)
+
+
+def write_rows(path: str | os.PathLike, rows: list[dict]) -> None:
+    """Writes a list of dicts as CSV (atomically; columns in first-seen order)."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    lines = [",".join(columns)]
+    for row in rows:
+        lines.append(",".join(_csv_value(row.get(key, "")) for key in columns))
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    text = str(value)
+    return f'"{text}"' if ("," in text or '"' in text) else text
+
+
+def read_rows(path: str | os.PathLike) -> list[dict]:
+    """Reads a CSV written by `write_rows`, numbers parsed."""
+    def parse(value: str) -> Any:
+        try:
+            return float(value) if any(c in value for c in ".eEn") else int(value)
+        except ValueError:
+            return value
+
+    with open(path, newline="") as handle:
+        return [{key: parse(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def summarize(rows: list[dict], by: tuple[str, ...], metrics: tuple[str, ...] = ("psnr", "ssim", "lpips")) -> list[dict]:
+    """Mean and standard deviation of `metrics` per group of `by` columns, groups in first-seen order."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[key] for key in by), []).append(row)
+    table = []
+    for key, members in groups.items():
+        entry = dict(zip(by, key))
+        entry["images"] = len(members)
+        for metric in metrics:
+            values = torch.tensor([float(m[metric]) for m in members], dtype=torch.float64)
+            entry[f"{metric}_mean"] = values.mean().item()
+            entry[f"{metric}_std"] = values.std().item() if len(values) > 1 else 0.0
+        table.append(entry)
+    return table
+
+
+# --------------------------------------------------------------------------- interpolation
+
+def interpolation_measures(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int, seed: int = 0) -> dict:
+    """Midpoint realism over `pairs` random pairs and path smoothness between consecutive codes."""
+    realism = midpoint_realism(G, codes, space, real, pairs=pairs, seed=seed)
+    count = len(codes) - len(codes) % 2
+    smooth = path_smoothness(G, codes[0:count:2], codes[1:count:2], space)
+    return {
+        **realism,
+        "mean_step_lpips": smooth["mean_step"].mean().item(),
+        "max_step_lpips": smooth["max_step"].mean().item(),
+        "evenness": smooth["evenness"].mean().item(),
+    }
+
+
+def figure_one_strip(G: Generator, codes: torch.Tensor, targets: torch.Tensor, space: str, pair: tuple[int, int],
+                     alphas: tuple[float, ...] = (0.25, 0.5, 0.75)) -> torch.Tensor:
+    """Target A, inversion A, the frames at `alphas`, inversion B, target B (the paper's Figure 1)."""
+    a, b = codes[pair[0]: pair[0] + 1], codes[pair[1]: pair[1] + 1]
+    path = frames(G, a, b, space, [0.0, *alphas, 1.0])[:, 0].cpu()
+    return torch.cat([targets[pair[0]: pair[0] + 1], path, targets[pair[1]: pair[1] + 1]])
+
+
+# --------------------------------------------------------------------------- affine layers
+
+def affine_singular_values(G: Generator) -> dict[str, torch.Tensor]:
+    """Singular values (descending) of every affine layer's effective weight (lr multiplier applied)."""
+    spectra = {}
+    for name, module in G.synthesis.named_modules():
+        if name.endswith("affine"):
+            spectra[name.removesuffix(".affine")] = torch.linalg.svdvals(module.effective_weight().detach().double().cpu())
+    if not spectra:
+        raise ExperimentError("the generator has no affine layers named '*.affine'")
+    return spectra
+
+
+# --------------------------------------------------------------------------- provenance
+
+class Stopwatch:
+    """Measures a notebook's run time from its first cell."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def run_provenance(seed: int, seconds: float, device: str = "cpu", **extra: Any) -> dict:
+    """Code version, package versions, device, seed and run time of an experiment page."""
+    packages = {}
+    for name in ("torch", "numpy", "lpips", "torchmetrics", "matplotlib", "papermill", "jupyter-book"):
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = "not installed"
+    return {
+        "code version": code_version(), "python": platform.python_version(), **packages,
+        "device": device_description(device), "seed": seed, "run time": f"{seconds:.0f} s", **extra,
+    }
+
+
+def space_sizes(G: Generator, spaces: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """(latent size, used latent size) per space."""
+    return {space: (latent_size(G, space), used_latent_size(G, space)) for space in spaces}
