@@ -1,4 +1,4 @@
-"""Command line: ``opgan train | sample | export | invert | interpolate`` (also ``python -m opgan``).
+"""Command line: ``opgan train | sample | export | invert | interpolate | book`` (also ``python -m opgan``).
 
 Distributed training: ``torchrun --nproc_per_node 4 -m opgan train --preset paper --data cats.zip --out runs/paper``.
 """
@@ -97,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument("--frames", type=int, default=8, help="frames from A to B, endpoints included (default 8)")
     _add_inversion_options(interp)
     interp.add_argument("--out", required=True, help="PNG file to write")
+
+    book = commands.add_parser(
+        "book", help="run the experiment notebooks at a scale and build the Jupyter Book",
+        description="Execute every notebook of the reproduction (_config.yml) with papermill at a scale into the "
+        "output folder, check that each figure cell made a figure, then run `jupyter-book build` on it.",
+    )
+    book.add_argument("--scale", default="cpu", help="a scale declared in _config.yml: smoke, cpu or paper (default cpu)")
+    book.add_argument("--out", default=None, help="output folder (default: the book folder, book/)")
+    book.add_argument("--config", default="_config.yml", help="the reproduction file (default _config.yml)")
+    book.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 02_reconstruction)")
+    book.add_argument("--no-build", action="store_true", help="execute the notebooks but do not build the HTML book")
     return parser
 
 
@@ -201,17 +212,34 @@ def run_interpolate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_book(args: argparse.Namespace) -> int:
+    import time
+
+    from opgan.book import build_book, load_reproduction, run_notebooks
+
+    start = time.perf_counter()
+    executed = run_notebooks(args.scale, args.out, args.config, args.only)
+    print(f"executed {len(executed)} notebooks in {time.perf_counter() - start:.0f} s")
+    if not args.no_build:
+        folder = Path(args.out) if args.out else Path(args.config).resolve().parent / load_reproduction(args.config)["book"]
+        index = build_book(folder)
+        print(f"built {index} ({time.perf_counter() - start:.0f} s in all)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from opgan.checkpoint import CheckpointError
     from opgan.data import DataError
     from opgan.invert import InversionError
+    from opgan.book import PipelineError
+    from opgan.experiments import ExperimentError
     from opgan.metrics import WeightsUnavailable
 
     args = build_parser().parse_args(argv)
-    handlers = {"train": run_train, "sample": run_sample, "export": run_export, "invert": run_invert, "interpolate": run_interpolate}
+    handlers = {"train": run_train, "sample": run_sample, "export": run_export, "invert": run_invert, "interpolate": run_interpolate, "book": run_book}
     try:
         return handlers[args.command](args)
-    except (CheckpointError, DataError, InversionError, WeightsUnavailable, ValueError, FileNotFoundError) as error:
+    except (CheckpointError, DataError, InversionError, WeightsUnavailable, PipelineError, ExperimentError, ValueError, FileNotFoundError) as error:
         print(f"opgan {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -94,7 +94,7 @@ def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_image
     }
     if fd_images:
         generator, _ = load_generator(out)
-        real = held_out_images(train_cfg, generator.cfg, fd_images)
+        real = to_float(held_out_images(out, fd_images).images)
         record["fd_vgg16_samples_vs_test"] = fd_vgg16(generator.sample(len(real), seed=123), real)
         record["fd_vgg16_images"] = len(real)
     log = Path(checkpoint).parent / "log.jsonl"
@@ -104,14 +104,25 @@ def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_image
     return record
 
 
-def held_out_images(train_cfg: dict, model_cfg: ModelConfig, count: int) -> torch.Tensor:
-    """The training data's own held-out images in [-1, 1]: Fashion-MNIST's test split, or the
-    seeded split of a folder."""
+def held_out_images(checkpoint: str | os.PathLike, count: int) -> ImageSet:
+    """Up to `count` held-out images of the data a model was trained on: Fashion-MNIST's test split,
+    or the seeded held-out split of the user's folder or archive, at the model's size."""
+    state = read_checkpoint(checkpoint)
+    train_cfg, model_cfg = state.get("train_config", {}), state["model_config"]
     data = train_cfg.get("data") or "fashion-mnist:train"
     source = "fashion-mnist:test" if data.startswith("fashion-mnist") else data
-    real = load_images(source, model_cfg.resolution, model_cfg.img_channels, split="test",
+    real = load_images(source, model_cfg["resolution"], model_cfg["img_channels"], split="test",
                        test_fraction=train_cfg.get("test_fraction", 0.05), seed=train_cfg.get("seed", 0))
-    return to_float(real.images[:count])
+    return real.subset(list(range(min(count, len(real)))))
+
+
+def pick_device(device: str = "auto") -> str:
+    """"auto" -> cuda when available, else cpu."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ExperimentError(f"device {device!r} asked for, but no CUDA device is available")
+    return device
 
 
 def train_models(scale: str, ks: Iterable[int], checkpoints: str | os.PathLike, runs: str | os.PathLike,
@@ -179,8 +190,23 @@ def with_rows(G: Generator, k: int) -> Generator:
 # --------------------------------------------------------------------------- generation quality
 
 def sample_quality(models: dict[int, Generator], real: torch.Tensor, seed: int = 123) -> list[dict]:
-    """FD-VGG16 of as many samples as real images, per k."""
+    """FD-VGG16 of as many samples as real images ([-1, 1]), per k."""
     return [{"k": k, "fd_vgg16": fd_vgg16(G.sample(len(real), seed=seed), real), "images": len(real)} for k, G in models.items()]
+
+
+@torch.no_grad()
+def reconstructions(G: Generator, folder: str | os.PathLike) -> torch.Tensor:
+    """The reconstructions of a results folder, regenerated from its codes."""
+    from opgan.invert import synthesize
+
+    saved = torch.load(Path(folder) / "codes.pt", map_location="cpu", weights_only=True)
+    device = G.mapping.w_avg.device
+    return synthesize(G, saved["codes"].to(device), saved["space"]).clamp(-1, 1).cpu()
+
+
+def read_codes(folder: str | os.PathLike) -> torch.Tensor:
+    """All codes of a results folder, [N, ...]."""
+    return torch.load(Path(folder) / "codes.pt", map_location="cpu", weights_only=True)["codes"]
 
 
 # --------------------------------------------------------------------------- reconstruction
@@ -269,6 +295,22 @@ def summarize(rows: list[dict], by: tuple[str, ...], metrics: tuple[str, ...] = 
     return table
 
 
+def out_of_domain_images(resolution: int, channels: int, faces: int = 4) -> ImageSet:
+    """Photos that scikit-image ships (no download): four scenes and the first `faces` LFW faces,
+    centre-cropped, resized and converted like any user image (`data.prepare_image`)."""
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+
+    from opgan.data import prepare_image
+
+    photos = {name: getattr(skimage.data, name)() for name in ("astronaut", "camera", "coffee", "chelsea")}
+    lfw = skimage.data.lfw_subset()[:faces]  # float [0, 1] grayscale 25x25; the first 100 are faces
+    photos.update({f"lfw-face-{i}": (face * 255).round().astype(np.uint8) for i, face in enumerate(lfw)})
+    arrays = [prepare_image(Image.fromarray(array), resolution, channels) for array in photos.values()]
+    return ImageSet(torch.from_numpy(np.stack(arrays)), list(photos), "scikit-image")
+
+
 # --------------------------------------------------------------------------- interpolation
 
 def interpolation_measures(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int, seed: int = 0) -> dict:
@@ -293,6 +335,20 @@ def figure_one_strip(G: Generator, codes: torch.Tensor, targets: torch.Tensor, s
 
 
 # --------------------------------------------------------------------------- affine layers
+
+def spectrum_summary(spectra: dict[str, torch.Tensor]) -> list[dict]:
+    """Per layer: largest singular value, its ratio to the median one, and the effective rank
+    (exp of the entropy of the normalized spectrum; equals the size for a flat spectrum)."""
+    rows = []
+    for layer, values in spectra.items():
+        p = values / values.sum()
+        rows.append({
+            "layer": layer, "size": len(values), "largest": values[0].item(),
+            "largest_over_median": (values[0] / values.median()).item(),
+            "effective_rank": torch.exp(-(p * p.clamp_min(1e-300).log()).sum()).item(),
+        })
+    return rows
+
 
 def affine_singular_values(G: Generator) -> dict[str, torch.Tensor]:
     """Singular values (descending) of every affine layer's effective weight (lr multiplier applied)."""

@@ -1,0 +1,120 @@
+"""The reproduction pipeline: run every notebook with papermill at a scale, then build the book.
+
+The top-level ``_config.yml`` says which notebooks run with which parameters at each scale.
+Executed notebooks land in the output folder (``book/`` for the book itself) with their outputs;
+a notebook error, or a figure cell without a figure, stops the pipeline with the notebook's name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+STATIC = ("_config.yml", "_toc.yml", "*.md", "images", "references.bib")
+
+
+class PipelineError(RuntimeError):
+    """A notebook failed or produced no figure where one was expected."""
+
+
+def load_reproduction(path: str | os.PathLike = "_config.yml") -> dict:
+    """The reproduction declared in the top-level ``_config.yml``, checked."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run from the repository root or pass --config")
+    spec = yaml.safe_load(path.read_text()) or {}
+    for key in ("book", "notebooks", "scales"):
+        if key not in spec:
+            raise PipelineError(f"{path} has no '{key}' entry")
+    return spec
+
+
+def notebook_parameters(spec: dict, scale: str, name: str, declared: set[str], extra: dict) -> dict:
+    """The parameters a notebook gets at a scale: common ones it declares, then its own, then `extra`."""
+    if scale not in spec["scales"]:
+        raise PipelineError(f"unknown scale {scale!r}; the reproduction declares {', '.join(spec['scales'])}")
+    entry = spec["scales"][scale]
+    merged = {**entry.get("parameters", {}), **entry.get("notebooks", {}).get(name, {}), **extra}
+    return {key: value for key, value in merged.items() if key in declared}
+
+
+def missing_figures(notebook: dict) -> list[int]:
+    """Indices of code cells that assign a figure (``fig = ...``) but show no image."""
+    missing = []
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] != "code" or "fig = " not in "".join(cell["source"]):
+            continue
+        images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        printed = [o for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout"]
+        if not images and not printed:  # a cell may print why it skipped its figure instead
+            missing.append(index)
+    return missing
+
+
+def run_notebooks(scale: str, out: str | os.PathLike | None = None, config: str | os.PathLike = "_config.yml",
+                  only: list[str] | None = None, kernel: str = "python3") -> list[Path]:
+    """Executes the notebooks of a scale into `out` (default: the book folder); returns their paths."""
+    import nbformat
+    import papermill
+
+    config = Path(config).resolve()
+    root = config.parent
+    spec = load_reproduction(config)
+    book = root / spec["book"]
+    out = Path(out).resolve() if out else book
+    prepare_output(book, out)
+    extra = {"results": str(out / "results"), "cache": str(out / "_cache")}
+    names = only or spec["notebooks"]
+    unknown = sorted(set(names) - set(spec["notebooks"]))
+    if unknown:
+        raise PipelineError(f"unknown notebooks {unknown}; the reproduction has {spec['notebooks']}")
+    executed = []
+    for name in names:
+        source = root / "notebooks" / f"{name}.ipynb"
+        declared = set(papermill.inspect_notebook(str(source)))
+        parameters = notebook_parameters(spec, scale, name, declared, extra)
+        target = out / f"{name}.ipynb"
+        print(f"[{scale}] {name}: {parameters}", flush=True)
+        try:
+            papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(root),
+                                       kernel_name=kernel, progress_bar=False)
+        except papermill.PapermillExecutionError as error:
+            raise PipelineError(f"{name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} (see {target})") from None
+        missing = missing_figures(nbformat.read(target, as_version=4))
+        if missing:
+            raise PipelineError(f"{name}: figure cells {missing} produced no figure (see {target})")
+        executed.append(target)
+    return executed
+
+
+def prepare_output(book: Path, out: Path) -> None:
+    """Copies the book's static pages and configuration into `out` when it is not the book folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    if out == book:
+        return
+    for pattern in STATIC:
+        for path in book.glob(pattern):
+            target = out / path.name
+            if path.is_dir():
+                shutil.copytree(path, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(path, target)
+
+
+def build_book(folder: str | os.PathLike) -> Path:
+    """Runs ``jupyter-book build`` on `folder` (notebooks are not re-executed); returns the index page."""
+    folder = Path(folder)
+    executable = Path(sys.executable).with_name("jupyter-book")
+    command = [str(executable) if executable.exists() else "jupyter-book", "build", str(folder)]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise PipelineError(f"jupyter-book build failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}")
+    index = folder / "_build" / "html" / "index.html"
+    if not index.is_file():
+        raise PipelineError(f"jupyter-book build wrote no {index}")
+    return index

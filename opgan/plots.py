@@ -1,0 +1,126 @@
+"""The book's figures (matplotlib): each function draws one figure and returns it."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from opgan.files import image_grid
+
+SPACE_STYLE = {"z": ("tab:green", "^"), "w": ("tab:blue", "o"), "w+": ("tab:orange", "s")}
+METRIC_LABEL = {"psnr": "PSNR (dB) ↑", "ssim": "SSIM ↑", "lpips": "LPIPS-VGG ↓", "mse": "MSE ↓"}
+
+
+def _show(ax: plt.Axes, images: torch.Tensor, columns: int | None = None, title: str = "") -> None:
+    grid = image_grid(images.detach().cpu(), columns)
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 or grid.shape[-1] == 1 else None, vmin=0, vmax=255, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+
+
+def image_rows(rows: dict[str, torch.Tensor], columns: int | None = None, scale: float = 1.0, column_titles: list[str] | None = None) -> plt.Figure:
+    """One labelled row (or block) of images per entry, e.g. sample grids per k."""
+    count = len(rows)
+    first = next(iter(rows.values()))
+    columns = columns or len(first)
+    height = first.shape[-2] * ((len(first) + columns - 1) // columns) / 32
+    fig, axes = plt.subplots(count, 1, figsize=(scale * columns * 0.6, scale * (0.6 * height + 0.35) * count), squeeze=False)
+    for ax, (label, images) in zip(axes[:, 0], rows.items()):
+        _show(ax, images, columns)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
+    if column_titles:
+        width = first.shape[-1] + 1
+        axes[0, 0].set_xticks([width * i + width / 2 for i in range(len(column_titles))])
+        axes[0, 0].set_xticklabels(column_titles, fontsize=8)
+        axes[0, 0].xaxis.tick_top()
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(logs: dict[str, list[dict]], keys: tuple[str, ...] = ("loss_G", "loss_D", "r1_penalty")) -> plt.Figure:
+    """Losses against images seen, one panel per key, one line per model."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2))
+    for ax, key in zip(np.atleast_1d(axes), keys):
+        for label, log in logs.items():
+            points = [(entry["images_seen"] / 1000, entry[key]) for entry in log if key in entry]
+            if points:
+                x, y = zip(*points)
+                ax.plot(x, y, label=label, linewidth=1)
+        ax.set_xlabel("images seen (thousands)")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def metric_bars(rows: list[dict], x: str, metric: str, label: str, ax: plt.Axes | None = None, log_x: bool = False) -> plt.Axes:
+    """Mean ± std of one metric against `x`, a line per space (rows from `experiments.summarize`)."""
+    ax = ax or plt.gca()
+    for space in dict.fromkeys(row["space"] for row in rows):
+        part = sorted((row for row in rows if row["space"] == space), key=lambda row: row[x])
+        color, marker = SPACE_STYLE.get(space, ("black", "x"))
+        ax.errorbar([row[x] for row in part], [row[f"{metric}_mean"] for row in part], yerr=[row[f"{metric}_std"] for row in part],
+                    label=space, color=color, marker=marker, capsize=3)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(label)
+    ax.set_ylabel(METRIC_LABEL.get(metric, metric))
+    ax.grid(alpha=0.3, which="both")
+    return ax
+
+
+def reconstruction_vs(summary: list[dict], metrics: Iterable[str] = ("psnr", "ssim", "lpips")) -> plt.Figure:
+    """The central figure: each metric against k and against the used latent size (log axes)."""
+    metrics = list(metrics)
+    fig, axes = plt.subplots(2, len(metrics), figsize=(4.2 * len(metrics), 6.4))
+    for column, metric in enumerate(metrics):
+        metric_bars(summary, "k", metric, "k (style rows per layer)", axes[0, column], log_x=True)
+        metric_bars(summary, "used_latent_size", metric, "latent size (free values used)", axes[1, column], log_x=True)
+    axes[0, 0].legend(title="space")
+    fig.tight_layout()
+    return fig
+
+
+def convergence(records: dict[str, dict[str, torch.Tensor]], metric: str = "lpips", quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+                ylabel: str | None = None) -> plt.Figure:
+    """Per-step quantiles of a metric across images, one line (median) and band per run."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for label, record in records.items():
+        steps = record["step"].numpy()
+        values = record[metric].double()
+        q = torch.quantile(values, torch.tensor(quantiles, dtype=torch.float64), dim=1).numpy()
+        line, = ax.plot(steps, q[len(quantiles) // 2], label=label)
+        ax.fill_between(steps, q[0], q[-1], color=line.get_color(), alpha=0.15)
+    ax.set_xlabel("optimization step")
+    ax.set_ylabel(ylabel or METRIC_LABEL.get(metric, metric))
+    ax.set_title(f"median and {quantiles[0]:.0%}–{quantiles[-1]:.0%} quantiles across images", fontsize=10)
+    if metric in ("lpips", "mse"):
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def singular_values(spectra: dict[str, dict[str, torch.Tensor]]) -> plt.Figure:
+    """Singular value spectra of the affine layers, one panel per model, one line per layer."""
+    fig, axes = plt.subplots(1, len(spectra), figsize=(5 * len(spectra), 3.6), sharey=True, squeeze=False)
+    for ax, (label, layers) in zip(axes[0], spectra.items()):
+        cmap = matplotlib.colormaps["viridis"]
+        for index, (name, values) in enumerate(layers.items()):
+            ax.plot(np.arange(1, len(values) + 1), values.numpy(), color=cmap(index / max(1, len(layers) - 1)), linewidth=1, label=name)
+        ax.set_yscale("log")
+        ax.set_xlabel("index")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+    axes[0, 0].set_ylabel("singular value")
+    axes[0, -1].legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return fig
