@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.opgan-installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install data test book bench smoke clean
+.PHONY: install data test book reproduce bench smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,21 +18,28 @@ install: $(STAMP)
 data: $(STAMP)
 	PYTHON=$(PY) scripts/install_data.sh
 
+# The tests, then every notebook at the smoke scale built into a book (fails on a notebook error or
+# a figure cell without a figure).
 test: install data
 	$(PY) -m pytest -q
+	rm -rf runs/book-smoke
+	$(VENV)/bin/opgan book --scale smoke --out runs/book-smoke/book
 
 smoke: install data
 	$(VENV)/bin/opgan train --preset smoke --out runs/smoke
 
+# The main job: every notebook at the cpu scale (models from checkpoints/) into book/, then the HTML
+# book in book/_build/html.
 book: install data
-	@echo "make book: the notebooks and the Jupyter Book are not built yet (issue 4);"
-	@echo "for now it trains the smoke preset and samples it."
-	$(VENV)/bin/opgan train --preset smoke --out runs/smoke
-	$(VENV)/bin/opgan sample --checkpoint runs/smoke/generator.pt --out runs/smoke/samples.png
+	$(VENV)/bin/opgan book --scale cpu
+
+# Retrain the whole cpu sweep from scratch (resumable), export it into checkpoints/, rebuild the book.
+reproduce: install data
+	OPGAN=$(VENV)/bin/opgan scripts/reproduce.sh
 
 bench: install data
 	$(PY) benchmarks/bench_train.py --out benchmarks/results/train.json
 	$(PY) benchmarks/bench_invert.py --out benchmarks/results/invert.json
 
 clean:
-	rm -rf runs/smoke .pytest_cache
+	rm -rf runs/smoke runs/book-smoke book/_build book/_cache .pytest_cache

@@ -8,6 +8,7 @@ a notebook error, or a figure cell without a figure, stops the pipeline with the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+FIGURE_ASSIGNMENT = re.compile(r"^\s*fig\b[^=\n]*=", re.MULTILINE)  # `fig = ...` or `fig, axes = ...`
 STATIC = ("_config.yml", "_toc.yml", "*.md", "images", "references.bib")
 
 
@@ -47,7 +49,7 @@ def missing_figures(notebook: dict) -> list[int]:
     """Indices of code cells that assign a figure (``fig = ...``) but show no image."""
     missing = []
     for index, cell in enumerate(notebook["cells"]):
-        if cell["cell_type"] != "code" or "fig = " not in "".join(cell["source"]):
+        if cell["cell_type"] != "code" or not FIGURE_ASSIGNMENT.search("".join(cell["source"])):
             continue
         images = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
         printed = [o for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout"]

@@ -222,14 +222,17 @@ def _cached(folder: Path, expected: dict) -> bool:
 
 
 def reconstruct(G: Generator, targets: ImageSet, cfg: InversionConfig, out: str | os.PathLike, label: str,
-                checkpoint: str | os.PathLike, record_every: int = 10, batch: int = 16) -> Path:
-    """Inverts `targets` into ``out/label`` (results.csv, grid.png, codes, records) unless cached."""
+                checkpoint: str | os.PathLike, record_every: int = 10, batch: int = 16, progress: bool = False) -> Path:
+    """Inverts `targets` into ``out/label`` (results.csv, grid.png, codes, records) unless cached;
+    prints one line per inversion (its summary, or that it was cached)."""
     folder = Path(out) / label
     cfg = dataclasses.replace(cfg, record_every=record_every)
     expected = {"checkpoint": str(checkpoint), "images": targets.source, "count": len(targets),
                 "inversion": config_dict(cfg), "model": G.cfg.to_dict()}
-    if not _cached(folder, expected):
-        invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint)
+    if _cached(folder, expected):
+        print(f"{label}: cached in {folder}")
+    else:
+        print(f"{label}: " + invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=progress))
     return folder
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from opgan.invert import synthesize
-from opgan.metrics import fd_vgg16, lpips_distance
+from opgan.metrics import frechet_distance, lpips_distance, vgg16_features
 from opgan.networks import Generator
 
 
@@ -38,9 +38,11 @@ def frames(G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, alphas: l
 def midpoint_realism(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int | None = None, seed: int = 0) -> dict:
     """FD-VGG16 of the alpha = 0.5 midpoints of random pairs of codes against real images.
 
-    Also returns the FD-VGG16 of the endpoints themselves (the reconstructions), the same number of
-    images, so the midpoints' distance can be read relative to it.
+    `real` is images [N, C, H, W] or their `vgg16_features` [N, D] (to compute them once for many
+    calls). Also returns the FD-VGG16 of the endpoints themselves (the reconstructions), the same
+    number of images, so the midpoints' distance can be read relative to it.
     """
+    real_features = real if real.ndim == 2 else vgg16_features(real)
     count = len(codes)
     if count < 2:
         raise ValueError("midpoint realism needs at least 2 codes")
@@ -50,7 +52,11 @@ def midpoint_realism(G: Generator, codes: torch.Tensor, space: str, real: torch.
     second = (first + torch.randint(1, count, (pairs,), generator=generator)) % count  # never the same code
     midpoints = synthesize(G, interpolate_codes(codes[first], codes[second], 0.5, space), space).clamp(-1, 1)
     endpoints = synthesize(G, codes[first], space).clamp(-1, 1)
-    return {"fd_midpoints": fd_vgg16(midpoints, real), "fd_endpoints": fd_vgg16(endpoints, real), "pairs": pairs}
+    return {
+        "fd_midpoints": frechet_distance(vgg16_features(midpoints), real_features),
+        "fd_endpoints": frechet_distance(vgg16_features(endpoints), real_features),
+        "pairs": pairs,
+    }
 
 
 @torch.no_grad()

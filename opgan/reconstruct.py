@@ -51,6 +51,7 @@ def invert_to_folder(
     batch: int = 16,
     checkpoint: str | os.PathLike | None = None,
     metrics_lpips: str = "vgg",
+    progress: bool = True,
 ) -> str:
     """Inverts every image in batches and writes the results folder; returns a one-line summary."""
     out = Path(out_dir)
@@ -65,7 +66,7 @@ def invert_to_folder(
     for start in range(0, len(images), batch):
         targets = to_float(images.images[start : start + batch])
         seeds = [cfg.seed + start + i for i in range(len(targets))]
-        result = invert(G, targets, cfg, seeds=seeds)
+        result = invert(G, targets, cfg, seeds=seeds, progress=progress)
         metrics = reconstruction_metrics(result.reconstructions, targets, metrics_lpips)
         per_image_seconds = result.seconds / len(targets)
         for i in range(len(targets)):

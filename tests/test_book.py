@@ -1,0 +1,62 @@
+"""The reproduction pipeline: _config.yml, notebook parameters, figure checks, early errors."""
+
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from opgan.book import PipelineError, load_reproduction, missing_figures, notebook_parameters, run_notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_declared_notebook_exists_and_has_a_parameters_cell():
+    spec = load_reproduction(ROOT / "_config.yml")
+    for name in spec["notebooks"]:
+        notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, name
+        assert not any(c.get("outputs") for c in notebook.cells if c.cell_type == "code"), f"{name} source has outputs"
+
+
+def test_every_scale_parameter_is_declared_by_some_notebook():
+    spec = load_reproduction(ROOT / "_config.yml")
+    declared = {name: set(papermill.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))) for name in spec["notebooks"]}
+    everything = set().union(*declared.values())
+    for scale, entry in spec["scales"].items():
+        assert set(entry["parameters"]) <= everything, (scale, set(entry["parameters"]) - everything)
+        for name, overrides in entry.get("notebooks", {}).items():
+            assert set(overrides) <= declared[name], (scale, name)
+    assert set(spec["scales"]) == {"smoke", "cpu", "paper"}
+
+
+def test_notebook_parameters_merge_and_filter():
+    spec = {"book": "book", "notebooks": ["a"], "scales": {"cpu": {"parameters": {"ks": [1, 4], "steps": 9}, "notebooks": {"a": {"ks": [4]}}}}}
+    assert notebook_parameters(spec, "cpu", "a", {"ks", "results"}, {"results": "r"}) == {"ks": [4], "results": "r"}
+    with pytest.raises(PipelineError, match="unknown scale 'gpu'"):
+        notebook_parameters(spec, "gpu", "a", set(), {})
+
+
+def test_missing_figures_finds_figure_cells_without_images():
+    notebook = nbformat.v4.new_notebook()
+    shown = nbformat.v4.new_code_cell("fig = plots.image_rows(x)")
+    shown.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"})]
+    skipped = nbformat.v4.new_code_cell("if x:\n    fig, ax = plt.subplots()\nelse:\n    print('skipped')")
+    skipped.outputs = [nbformat.v4.new_output("stream", name="stdout", text="skipped: no logs\n")]
+    broken = nbformat.v4.new_code_cell("fig, axes = plt.subplots(1, 2)")
+    broken.outputs = [nbformat.v4.new_output("stream", name="stderr", text="100%|###|")]
+    unrelated = nbformat.v4.new_code_cell("config = dataclasses.replace(c)")
+    notebook.cells = [shown, skipped, broken, unrelated]
+    assert missing_figures(notebook) == [2]
+
+
+def test_a_nonsense_parameter_stops_the_notebook_in_its_first_cells(tmp_path):
+    config = tmp_path / "_config.yml"
+    config.write_text("book: book\nnotebooks: [01_generation]\nscales:\n  bad:\n    parameters: {scale: huge, ks: [1]}\n")
+    (tmp_path / "notebooks").mkdir()
+    source = ROOT / "notebooks" / "01_generation.ipynb"
+    (tmp_path / "notebooks" / source.name).write_bytes(source.read_bytes())
+    (tmp_path / "book").mkdir()
+    with pytest.raises(PipelineError, match=r"01_generation failed in cell 3: ExperimentError: unknown scale 'huge'"):
+        run_notebooks("bad", tmp_path / "out", config)

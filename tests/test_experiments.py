@@ -1,0 +1,115 @@
+"""The experiment functions the notebooks call: parameter checks, the equal-size control, tables,
+cached inversions, spectra."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from opgan import experiments as ex
+from opgan.checkpoint import save_checkpoint
+from opgan.data import ImageSet
+from opgan.invert import InversionConfig, synthesize
+from opgan.networks import Generator, ModelConfig
+
+
+def tiny_generator(k: int = 1, seed: int = 0) -> Generator:
+    torch.manual_seed(seed)
+    return Generator(ModelConfig(resolution=16, img_channels=1, z_dim=16, w_dim=16, channel_base=128, channel_max=8, k=k)).eval()
+
+
+def test_check_parameters_stops_early_with_a_clear_message(tmp_path):
+    with pytest.raises(ex.ExperimentError, match="unknown scale 'huge'"):
+        ex.check_parameters("huge", [1], tmp_path, train=True)
+    with pytest.raises(ex.ExperimentError, match="k=3 cannot be used at the cpu scale"):
+        ex.check_parameters("cpu", [1, 3], tmp_path, train=True)
+    with pytest.raises(ex.ExperimentError, match="missing checkpoint.*cpu-k4.pt.*train=True"):
+        ex.check_parameters("cpu", [4], tmp_path, train=False)
+    assert ex.check_parameters("cpu", [64, 1, 4, 4], tmp_path, train=True) == [1, 4, 64]
+
+
+def test_with_rows_keeps_the_weights_and_equal_rows_give_the_same_image():
+    G = tiny_generator(k=1)
+    widened = ex.with_rows(G, 8)
+    assert widened.cfg.k == 8
+    w = G.mapping(torch.randn(2, 1, 16))  # [2, 1, w_dim]
+    single = synthesize(G, w, "w")
+    repeated = synthesize(widened, w.expand(-1, 8, -1).contiguous(), "w")
+    torch.testing.assert_close(repeated, single, atol=1e-5, rtol=1e-5)
+    different = w.expand(-1, 8, -1) + 0.5 * torch.randn(2, 8, 16)
+    assert not torch.allclose(synthesize(widened, different, "w"), single, atol=1e-3)
+
+
+def test_summarize_means_and_stds_per_group():
+    rows = [{"k": 1, "space": "w", "psnr": 10.0, "ssim": 0.5, "lpips": 0.4},
+            {"k": 1, "space": "w", "psnr": 14.0, "ssim": 0.7, "lpips": 0.2},
+            {"k": 4, "space": "w", "psnr": 20.0, "ssim": 0.9, "lpips": 0.1}]
+    table = ex.summarize(rows, ("k", "space"))
+    assert [(r["k"], r["images"]) for r in table] == [(1, 2), (4, 1)]
+    assert table[0]["psnr_mean"] == pytest.approx(12.0)
+    assert table[0]["psnr_std"] == pytest.approx(np.std([10.0, 14.0], ddof=1))
+    assert table[1]["lpips_std"] == 0.0
+
+
+def test_rows_round_trip_through_csv(tmp_path):
+    rows = [{"k": 1, "space": "w+", "psnr": 21.5, "model": "trained k = 1, inverted with 64 rows"}, {"k": 64, "space": "w", "psnr": 30.25}]
+    ex.write_rows(tmp_path / "t.csv", rows)
+    back = ex.read_rows(tmp_path / "t.csv")
+    assert back[0] == rows[0]
+    assert back[1]["k"] == 64 and back[1]["psnr"] == 30.25 and back[1]["model"] == ""
+
+
+def test_reconstruct_caches_by_model_and_settings(tmp_path, capsys):
+    G = tiny_generator(k=2)
+    checkpoint = tmp_path / "m.pt"
+    torch.manual_seed(1)
+    targets = ImageSet((torch.rand(3, 1, 16, 16) * 255).to(torch.uint8), ["a", "b", "c"], "random")
+    cfg = InversionConfig(space="w", steps=4, lpips_net=None, mse_weight=1.0)
+    folder = ex.reconstruct(G, targets, cfg, tmp_path / "cache", "k2-w", checkpoint, record_every=2)
+    first = (folder / "results.csv").stat().st_mtime_ns
+    records = ex.read_records(folder)
+    assert records["step"].tolist() == [0, 2, 3, 4] and records["psnr"].shape == (4, 3)
+    assert len(ex.read_results(folder)) == 3 and ex.read_codes(folder).shape == (3, 2, 16)
+    torch.testing.assert_close(ex.reconstructions(G, folder), synthesize(G, ex.read_codes(folder), "w").clamp(-1, 1))
+    capsys.readouterr()
+    ex.reconstruct(G, targets, cfg, tmp_path / "cache", "k2-w", checkpoint, record_every=2)
+    assert "cached" in capsys.readouterr().out
+    assert (folder / "results.csv").stat().st_mtime_ns == first
+    ex.reconstruct(G, targets, InversionConfig(space="w", steps=5, lpips_net=None), tmp_path / "cache", "k2-w", checkpoint, record_every=2)
+    assert (folder / "results.csv").stat().st_mtime_ns != first
+    assert ex.read_results(folder)[0]["steps"] == 5
+
+
+def test_affine_singular_values_and_spectrum_summary():
+    G = tiny_generator(k=1)
+    spectra = ex.affine_singular_values(G)
+    assert len(spectra) == len([n for n, _ in G.synthesis.named_modules() if n.endswith("affine")])
+    name, values = next(iter(spectra.items()))
+    module = dict(G.synthesis.named_modules())[name + ".affine"]
+    torch.testing.assert_close(values, torch.linalg.svdvals(module.effective_weight().double()))
+    assert torch.all(values[:-1] >= values[1:])
+    flat = ex.spectrum_summary({"flat": torch.ones(5, dtype=torch.float64), "spike": torch.tensor([1.0, 1e-9, 1e-9], dtype=torch.float64)})
+    assert flat[0]["effective_rank"] == pytest.approx(5.0)
+    assert flat[1]["effective_rank"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_sweep_files_load_and_wrong_k_is_refused(tmp_path):
+    G = tiny_generator(k=2)
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}},
+                    ex.model_path(tmp_path, "smoke", 2))
+    (tmp_path / "smoke-k2.pt.json").write_text(json.dumps({"k": 2, "images_seen": 10}))
+    (tmp_path / "smoke-k2.pt.log.jsonl").write_text('{"images_seen": 5, "loss_G": 1.0}\n{"images_seen": 10, "loss_G": 0.5}\n')
+    assert ex.load_sweep(tmp_path, "smoke", [2])[2].cfg.k == 2
+    assert ex.model_record(tmp_path, "smoke", 2)["images_seen"] == 10
+    assert [e["loss_G"] for e in ex.training_log(tmp_path, "smoke", 2)] == [1.0, 0.5]
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, ex.model_path(tmp_path, "smoke", 4))
+    with pytest.raises(Exception, match="k=2, not k=4"):
+        ex.load_sweep(tmp_path, "smoke", [4])
+
+
+def test_out_of_domain_images_come_at_the_model_size():
+    photos = ex.out_of_domain_images(32, 3, faces=2)
+    assert photos.images.shape == (6, 3, 32, 32) and photos.images.dtype == torch.uint8
+    assert "chelsea" in photos.names and photos.images.float().std() > 10
