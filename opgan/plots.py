@@ -15,30 +15,29 @@ SPACE_STYLE = {"z": ("tab:green", "^"), "w": ("tab:blue", "o"), "w+": ("tab:oran
 METRIC_LABEL = {"psnr": "PSNR (dB) ↑", "ssim": "SSIM ↑", "lpips": "LPIPS-VGG ↓", "mse": "MSE ↓"}
 
 
-def _show(ax: plt.Axes, images: torch.Tensor, columns: int | None = None, title: str = "") -> None:
-    grid = image_grid(images.detach().cpu(), columns)
-    ax.imshow(grid, cmap="gray" if grid.ndim == 2 or grid.shape[-1] == 1 else None, vmin=0, vmax=255, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=10)
-
-
 def image_rows(rows: dict[str, torch.Tensor], columns: int | None = None, scale: float = 1.0, column_titles: list[str] | None = None) -> plt.Figure:
-    """One labelled row (or block) of images per entry, e.g. sample grids per k."""
-    count = len(rows)
-    first = next(iter(rows.values()))
-    columns = columns or len(first)
-    height = first.shape[-2] * ((len(first) + columns - 1) // columns) / 32
-    fig, axes = plt.subplots(count, 1, figsize=(scale * columns * 0.6, scale * (0.6 * height + 0.35) * count), squeeze=False)
-    for ax, (label, images) in zip(axes[:, 0], rows.items()):
-        _show(ax, images, columns)
-        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
+    """One labelled block of images per entry (e.g. sample grids per k), stacked into one picture."""
+    blocks = [image_grid(images.detach().cpu(), columns or len(images)) for images in rows.values()]
+    width = max(block.shape[1] for block in blocks)
+    padded = [np.pad(block, [(0, 0), (0, width - block.shape[1])] + [(0, 0)] * (block.ndim - 2)) for block in blocks]
+    picture = np.concatenate(padded)
+    inches_per_pixel = 0.025 * scale
+    fig, ax = plt.subplots(figsize=(picture.shape[1] * inches_per_pixel + 1.4, picture.shape[0] * inches_per_pixel + 0.5))
+    ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
+    tops = np.cumsum([0] + [block.shape[0] for block in blocks])
+    ax.set_yticks((tops[:-1] + tops[1:]) / 2)
+    ax.set_yticklabels(list(rows), fontsize=9)
+    ax.tick_params(length=0)
     if column_titles:
-        width = first.shape[-1] + 1
-        axes[0, 0].set_xticks([width * i + width / 2 for i in range(len(column_titles))])
-        axes[0, 0].set_xticklabels(column_titles, fontsize=8)
-        axes[0, 0].xaxis.tick_top()
+        first = next(iter(rows.values()))
+        step = first.shape[-1] + 1  # image_grid's padding is 1 pixel
+        ax.set_xticks([step * i + step / 2 for i in range(len(column_titles))])
+        ax.set_xticklabels(column_titles, fontsize=8)
+        ax.xaxis.tick_top()
+    else:
+        ax.set_xticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     fig.tight_layout()
     return fig
 
@@ -58,6 +57,16 @@ def training_curves(logs: dict[str, list[dict]], keys: tuple[str, ...] = ("loss_
     np.atleast_1d(axes)[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def k_axis(ax: plt.Axes, ks: Iterable[int]) -> None:
+    """A log-2 x axis labelled with the sweep's k values themselves."""
+    ks = sorted(set(int(k) for k in ks))
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ks)
+    ax.set_xticklabels([str(k) for k in ks])
+    ax.minorticks_off()
+    ax.set_xlabel("k (style rows per layer)")
 
 
 def metric_bars(rows: list[dict], x: str, metric: str, label: str, ax: plt.Axes | None = None, log_x: bool = False) -> plt.Axes:
@@ -81,7 +90,8 @@ def reconstruction_vs(summary: list[dict], metrics: Iterable[str] = ("psnr", "ss
     metrics = list(metrics)
     fig, axes = plt.subplots(2, len(metrics), figsize=(4.2 * len(metrics), 6.4))
     for column, metric in enumerate(metrics):
-        metric_bars(summary, "k", metric, "k (style rows per layer)", axes[0, column], log_x=True)
+        metric_bars(summary, "k", metric, "k (style rows per layer)", axes[0, column])
+        k_axis(axes[0, column], (row["k"] for row in summary))
         metric_bars(summary, "used_latent_size", metric, "latent size (free values used)", axes[1, column], log_x=True)
     axes[0, 0].legend(title="space")
     fig.tight_layout()
