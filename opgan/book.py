@@ -70,7 +70,8 @@ def run_notebooks(scale: str, out: str | os.PathLike | None = None, config: str 
     book = root / spec["book"]
     out = Path(out).resolve() if out else book
     prepare_output(book, out)
-    extra = {"results": str(out / "results"), "cache": str(out / "_cache")}
+    where = os.path.relpath(out, root) if out.is_relative_to(root) else str(out)  # no machine paths in committed pages
+    extra = {"results": os.path.join(where, "results"), "cache": os.path.join(where, "_cache")}
     names = only or spec["notebooks"]
     unknown = sorted(set(names) - set(spec["notebooks"]))
     if unknown:

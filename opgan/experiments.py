@@ -116,6 +116,18 @@ def held_out_images(checkpoint: str | os.PathLike, count: int) -> ImageSet:
     return real.subset(list(range(min(count, len(real)))))
 
 
+def enter_project_root() -> Path:
+    """Makes the repository root (the folder of the reproduction's ``_config.yml``) the working
+    directory, so a notebook opened from ``notebooks/`` or ``book/`` finds the same relative paths
+    as under ``opgan book``; returns it (the current directory when no root is found)."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "_config.yml").is_file() and (folder / "notebooks").is_dir():
+            os.chdir(folder)
+            return folder
+    return here
+
+
 def pick_device(device: str = "auto") -> str:
     """"auto" -> cuda when available, else cpu."""
     if device == "auto":
