@@ -2,7 +2,6 @@
 cached inversions, spectra."""
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -113,3 +112,13 @@ def test_out_of_domain_images_come_at_the_model_size():
     photos = ex.out_of_domain_images(32, 3, faces=2)
     assert photos.images.shape == (6, 3, 32, 32) and photos.images.dtype == torch.uint8
     assert "chelsea" in photos.names and photos.images.float().std() > 10
+
+
+def test_sample_quality_is_fd_vgg16_of_samples_against_real():
+    from opgan.metrics import fd_vgg16
+
+    G = tiny_generator(k=2)
+    real = torch.rand(12, 1, 16, 16) * 2 - 1
+    row = ex.sample_quality({2: G}, real, seed=5)[0]
+    assert row["k"] == 2 and row["images"] == 12
+    assert row["fd_vgg16"] == pytest.approx(fd_vgg16(G.sample(12, seed=5), real), rel=1e-9)
