@@ -12,7 +12,6 @@ float32 matrix-multiply throughput.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile

@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 FIGURE_ASSIGNMENT = re.compile(r"^\s*fig\b[^=\n]*=", re.MULTILINE)  # `fig = ...` or `fig, axes = ...`
 STATIC = ("_config.yml", "_toc.yml", "*.md", "images", "references.bib")
 
@@ -26,6 +24,7 @@ class PipelineError(RuntimeError):
 
 def load_reproduction(path: str | os.PathLike = "_config.yml") -> dict:
     """The reproduction declared in the top-level ``_config.yml``, checked."""
+    import yaml  # the book extra; the rest of opgan runs without it
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run from the repository root or pass --config")

@@ -28,14 +28,13 @@ from opgan.checkpoint import CheckpointError, export_generator, load_generator, 
 from opgan.data import ImageSet, load_images, to_float
 from opgan.files import code_version, device_description, write_json, write_text
 from opgan.interpolate import frames, midpoint_realism, path_smoothness
-from opgan.invert import InversionConfig, config_dict, latent_size, used_latent_size
+from opgan.invert import InversionConfig, config_dict
 from opgan.metrics import fd_vgg16, frechet_distance, vgg16_features
 from opgan.networks import Generator, ModelConfig
 from opgan.presets import PRESETS, make_config
 from opgan.reconstruct import invert_to_folder
 
 SCALES = tuple(PRESETS)
-METRICS = ("psnr", "ssim", "lpips", "mse")
 
 
 class ExperimentError(ValueError):
@@ -73,11 +72,6 @@ def check_parameters(scale: str, ks: Iterable[int], checkpoints: str | os.PathLi
                 f"--out runs/{scale}-kK` and `opgan export`, or run this notebook with train=True."
             )
     return ks
-
-
-def channel_count(scale: str) -> int:
-    """The widest layer of a scale's generator: the k of one row per output channel."""
-    return PRESETS[scale]["model"]["channel_max"]
 
 
 def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_images: int = 1000) -> dict:
@@ -404,8 +398,3 @@ def run_provenance(seed: int, seconds: float, device: str = "cpu", **extra: Any)
         "code version": code_version(), "python": platform.python_version(), **packages,
         "device": device_description(device), "seed": seed, "run time": f"{seconds:.0f} s", **extra,
     }
-
-
-def space_sizes(G: Generator, spaces: Iterable[str]) -> dict[str, tuple[int, int]]:
-    """(latent size, used latent size) per space."""
-    return {space: (latent_size(G, space), used_latent_size(G, space)) for space in spaces}

@@ -13,7 +13,7 @@ Tensor conventions: images are float NCHW in [-1, 1]; a latent batch is ``[N, k,
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
