@@ -213,11 +213,10 @@ def run_interpolate(args: argparse.Namespace) -> int:
 
 
 def run_book(args: argparse.Namespace) -> int:
+    import importlib.util
     import time
 
-    try:
-        import papermill  # noqa: F401  (the book extra)
-    except ImportError:
+    if importlib.util.find_spec("papermill") is None or importlib.util.find_spec("yaml") is None:
         raise SystemExit("opgan book: papermill and jupyter-book are missing; install them with: pip install 'opgan[book]'")
     from opgan.book import build_book, load_reproduction, run_notebooks
 
