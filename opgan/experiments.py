@@ -220,28 +220,39 @@ def read_codes(folder: str | os.PathLike) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- reconstruction
 
-def _cached(folder: Path, expected: dict) -> bool:
-    """Whether `folder` holds finished inversion results made with the `expected` settings."""
-    try:
-        saved = json.loads((folder / "provenance.json").read_text())
-    except (OSError, ValueError):
-        return False
-    finished = (folder / "codes.pt").is_file() and (folder / "records.pt").is_file()
-    return finished and all(saved.get(key) == value for key, value in expected.items())
+CACHE_KEY = "cache-key.json"
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def reconstruct(G: Generator, targets: ImageSet, cfg: InversionConfig, out: str | os.PathLike, label: str,
                 checkpoint: str | os.PathLike, record_every: int = 10, batch: int = 16, progress: bool = False) -> Path:
     """Inverts `targets` into ``out/label`` (results.csv, grid.png, codes, records) unless cached;
-    prints one line per inversion (its summary, or that it was cached)."""
+    prints one line per inversion (its summary, or that it was cached).
+
+    The cache key holds the settings and the hashes of the model file and of the target pixels, so a
+    retrained model (same path, new weights) or changed images are inverted again; it is written
+    last, so an interrupted inversion is never mistaken for a finished one.
+    """
     folder = Path(out) / label
     cfg = dataclasses.replace(cfg, record_every=record_every)
-    expected = {"checkpoint": str(checkpoint), "images": targets.source, "count": len(targets),
-                "inversion": config_dict(cfg), "model": G.cfg.to_dict()}
-    if _cached(folder, expected):
+    key = {"checkpoint": str(checkpoint), "checkpoint_sha256": _sha256(Path(checkpoint).read_bytes()),
+           "images": targets.source, "images_sha256": _sha256(targets.images.numpy().tobytes()), "count": len(targets),
+           "inversion": config_dict(cfg), "model": G.cfg.to_dict()}
+    try:
+        cached = json.loads((folder / CACHE_KEY).read_text()) == json.loads(json.dumps(key))
+    except (OSError, ValueError):
+        cached = False
+    if cached:
         print(f"{label}: cached in {folder}")
     else:
+        (folder / CACHE_KEY).unlink(missing_ok=True)
         print(f"{label}: " + invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=progress))
+        write_json(folder / CACHE_KEY, key)
     return folder
 
 

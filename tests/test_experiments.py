@@ -63,6 +63,7 @@ def test_rows_round_trip_through_csv(tmp_path):
 def test_reconstruct_caches_by_model_and_settings(tmp_path, capsys):
     G = tiny_generator(k=2)
     checkpoint = tmp_path / "m.pt"
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, checkpoint)
     torch.manual_seed(1)
     targets = ImageSet((torch.rand(3, 1, 16, 16) * 255).to(torch.uint8), ["a", "b", "c"], "random")
     cfg = InversionConfig(space="w", steps=4, lpips_net=None, mse_weight=1.0)
@@ -79,6 +80,12 @@ def test_reconstruct_caches_by_model_and_settings(tmp_path, capsys):
     ex.reconstruct(G, targets, InversionConfig(space="w", steps=5, lpips_net=None), tmp_path / "cache", "k2-w", checkpoint, record_every=2)
     assert (folder / "results.csv").stat().st_mtime_ns != first
     assert ex.read_results(folder)[0]["steps"] == 5
+    # a retrained model under the same file name is inverted again
+    retrained = tiny_generator(k=2, seed=7)
+    save_checkpoint({"model_config": retrained.cfg.to_dict(), "G_ema": retrained.state_dict()}, checkpoint)
+    capsys.readouterr()
+    ex.reconstruct(retrained, targets, InversionConfig(space="w", steps=5, lpips_net=None), tmp_path / "cache", "k2-w", checkpoint, record_every=2)
+    assert "cached" not in capsys.readouterr().out
 
 
 def test_affine_singular_values_and_spectrum_summary():
