@@ -83,17 +83,17 @@ def save_image_grid(
 
 
 def code_version() -> str:
-    """`git describe` of the checkout the package runs from, else the installed package version."""
+    """`git describe` of the checkout the package runs from (``-dirty`` when tracked files other than
+    the outputs in book/ and checkpoints/ changed), else the installed package version."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=10)
+
     try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
-            cwd=PACKAGE_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        if out.returncode == 0 and out.stdout.strip():
-            return out.stdout.strip()
+        described = git("describe", "--always", "--abbrev=12")
+        if described.returncode == 0 and described.stdout.strip():
+            # a book build rewrites the executed notebooks it is recording the provenance of
+            changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)book", ":(exclude)checkpoints")
+            return described.stdout.strip() + ("-dirty" if changed.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         pass
     from opgan import __version__
