@@ -26,7 +26,7 @@ import torch
 
 from opgan.checkpoint import CheckpointError, export_generator, load_generator, read_checkpoint
 from opgan.data import ImageSet, load_images, to_float
-from opgan.files import code_version, device_description, write_json, write_text
+from opgan.files import code_version, device_description, write_csv, write_json
 from opgan.interpolate import frames, midpoint_realism, path_smoothness
 from opgan.invert import InversionConfig, config_dict
 from opgan.metrics import fd_vgg16, frechet_distance, vgg16_features
@@ -35,6 +35,7 @@ from opgan.presets import PRESETS, make_config
 from opgan.reconstruct import invert_to_folder
 
 SCALES = tuple(PRESETS)
+write_rows = write_csv  # the notebooks write their tables as ex.write_rows
 
 
 class ExperimentError(ValueError):
@@ -258,12 +259,7 @@ def reconstruct(G: Generator, targets: ImageSet, cfg: InversionConfig, out: str 
 
 def read_results(folder: str | os.PathLike, **extra: Any) -> list[dict]:
     """The rows of a results folder's results.csv, numbers parsed, with `extra` columns added."""
-    rows = []
-    with open(Path(folder) / "results.csv", newline="") as handle:
-        for row in csv.DictReader(handle):
-            parsed = {key: (value if key in ("image", "space") else float(value)) for key, value in row.items()}
-            rows.append({**parsed, **extra})
-    return rows
+    return [{**row, **extra} for row in read_rows(Path(folder) / "results.csv", text=("image", "space"))]
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, torch.Tensor]:
@@ -271,34 +267,18 @@ def read_records(folder: str | os.PathLike) -> dict[str, torch.Tensor]:
     return torch.load(Path(folder) / "records.pt", map_location="cpu", weights_only=True)
 
 
-def write_rows(path: str | os.PathLike, rows: list[dict]) -> None:
-    """Writes a list of dicts as CSV (atomically; columns in first-seen order)."""
-    columns: list[str] = []
-    for row in rows:
-        columns += [key for key in row if key not in columns]
-    lines = [",".join(columns)]
-    for row in rows:
-        lines.append(",".join(_csv_value(row.get(key, "")) for key in columns))
-    write_text(path, "\n".join(lines) + "\n")
-
-
-def _csv_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    text = str(value)
-    return f'"{text}"' if ("," in text or '"' in text) else text
-
-
-def read_rows(path: str | os.PathLike) -> list[dict]:
-    """Reads a CSV written by `write_rows`, numbers parsed."""
-    def parse(value: str) -> Any:
+def read_rows(path: str | os.PathLike, text: tuple[str, ...] = ()) -> list[dict]:
+    """Reads a CSV written by `write_csv`, numbers parsed except in the `text` columns."""
+    def parse(key: str, value: str) -> Any:
+        if key in text:
+            return value
         try:
             return float(value) if any(c in value for c in ".eEn") else int(value)
         except ValueError:
             return value
 
     with open(path, newline="") as handle:
-        return [{key: parse(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+        return [{key: parse(key, value) for key, value in row.items()} for row in csv.DictReader(handle)]
 
 
 def summarize(rows: list[dict], by: tuple[str, ...], metrics: tuple[str, ...] = ("psnr", "ssim", "lpips")) -> list[dict]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as _dt
+import io
 import json
 import math
 import os
@@ -47,6 +49,18 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str] | None = None) -> None:
+    """Writes dicts as CSV (atomically): floats to 6 significant digits, missing values empty,
+    columns in first-seen order unless given."""
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({key: f"{value:.6g}" if isinstance(value, float) else value for key, value in row.items()} for row in rows)
+    write_text(path, buffer.getvalue())
 
 
 def torch_save(obj: Any, path: str | os.PathLike) -> None:

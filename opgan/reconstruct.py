@@ -11,8 +11,6 @@ batch, so an interruption leaves complete results for the batches already done.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 import torch
 
 from opgan.data import ImageSet, load_images, to_float
-from opgan.files import provenance, save_image_grid, torch_save, write_json, write_text
+from opgan.files import provenance, save_image_grid, torch_save, write_csv, write_json
 from opgan.invert import (
     InversionConfig, config_dict, invert, latent_size, reconstruction_metrics, used_latent_size,
 )
@@ -33,14 +31,6 @@ COLUMNS = ["image", "space", "k", "latent_size", "used_latent_size", "steps", "p
 
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "image"
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    write_text(path, buffer.getvalue())
 
 
 def invert_to_folder(
@@ -80,7 +70,7 @@ def invert_to_folder(
                 "steps": cfg.steps, **{key: f"{metrics[key][i].item():.6g}" for key in ("psnr", "ssim", "lpips", "mse")},
                 "seconds": f"{per_image_seconds:.3f}",
             })
-        _write_csv(out / "results.csv", rows)
+        write_csv(out / "results.csv", rows, COLUMNS)
         all_codes.append(result.codes.cpu())
         targets_all.append(targets.cpu())
         recon_all.append(result.reconstructions.cpu())
