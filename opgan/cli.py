@@ -11,7 +11,7 @@ import sys
 import typing
 from pathlib import Path
 
-from opgan.presets import PRESETS, TrainConfig
+from opgan.presets import PRESETS, SWEEPS, TrainConfig
 
 
 def _field_type(dataclass_type: type, name: str) -> type:
@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="named scale (default cpu)")
     train.add_argument("--out", required=True, help="run folder: checkpoint.pt, generator.pt, log.jsonl, samples")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
+    train.add_argument("--model", default=None, metavar="NAME",
+                       help="a model of the preset's sweep, e.g. cpu-k64-seed1 (its k, seed and variant options); "
+                       f"known: {', '.join(name for sweep in SWEEPS.values() for name in sweep)}")
     model_group = train.add_argument_group("model")
     _add_dataclass_options(model_group, ModelConfig, set(), {p: v["model"] for p, v in PRESETS.items()})
     train_group = train.add_argument_group("training")
@@ -144,7 +147,7 @@ def _device(args: argparse.Namespace) -> str:
 
 def run_train(args: argparse.Namespace) -> int:
     from opgan.networks import ModelConfig
-    from opgan.presets import make_config
+    from opgan.presets import make_config, sweep_config
     from opgan.train import train
 
     model_names = {f.name for f in dataclasses.fields(ModelConfig)}
@@ -161,6 +164,10 @@ def run_train(args: argparse.Namespace) -> int:
         if model_overrides:
             raise SystemExit(f"opgan train: --resume keeps the saved architecture; drop {sorted(model_overrides)}")
         cfg = dataclasses.replace(cfg, **train_overrides)
+    elif args.model:
+        base = sweep_config(args.preset, args.model)
+        model = dataclasses.replace(base.model, **model_overrides)
+        cfg = dataclasses.replace(base, model=model, **train_overrides)
     else:
         cfg = make_config(args.preset, model_overrides, **train_overrides)
     if not cfg.data:

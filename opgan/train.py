@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 
 from opgan.checkpoint import export_generator, read_checkpoint, save_checkpoint
 from opgan.data import ImageSet, load_images, to_float
-from opgan.files import provenance, save_image_grid, write_json
+from opgan.diagnostics import distance_from_init
+from opgan.files import provenance, save_image_grid, write_json, write_text
 from opgan.networks import Discriminator, Generator
 from opgan.presets import TrainConfig
 
@@ -92,13 +93,14 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 
 
 def path_lengths(images: torch.Tensor, ws: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-    """StyleGAN2's path length, over the whole k-row matrix of every slot.
+    """StyleGAN2's path length, over the whole k-row matrix of every slot: ws is [N, num_ws, k, dim].
 
-    As in the authors' code, the squared gradient norm is averaged over all k x num_ws row vectors:
-    the Frobenius norm over the rows of a slot divided by sqrt(k).  For k = 1 this is StyleGAN2's.
+    The authors' code averages the squared gradient norm over all num_ws x k row vectors, takes the
+    root and multiplies by sqrt(k) (their ``ppl_power`` 0.5); that is the root of the mean over
+    slots of each slot matrix's squared Frobenius norm.  For k = 1 this is StyleGAN2's.
     """
     (grad,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)
-    return grad.square().sum(dim=3).mean(dim=(1, 2)).sqrt()
+    return grad.square().sum(dim=(2, 3)).mean(dim=1).sqrt()
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,8 +137,13 @@ class Trainer:
                 f"wants {model_cfg.img_channels}x{model_cfg.resolution}px"
             )
 
+        if self.device.type == "cuda":  # fp32 means fp32, as in StyleGAN2-ADA's training loop
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cudnn.benchmark = True
         torch.manual_seed(cfg.seed)  # network initialization, identical on every rank
         self.G = Generator(model_cfg).to(self.device)
+        self.G_init = {name: p.detach().clone() for name, p in self.G.named_parameters()}
         self.D = Discriminator(model_cfg).to(self.device)
         self.G_ema = Generator(model_cfg).to(self.device).eval().requires_grad_(False)
         self.G_ema.load_state_dict(self.G.state_dict())
@@ -336,6 +343,11 @@ class Trainer:
             except ValueError:  # not the main thread (e.g. a notebook kernel thread): keep defaults
                 pass
         log_path = self.out_dir / "log.jsonl"
+        if self.is_writer and log_path.is_file():
+            # After a resume, drop what a killed run logged past its last checkpoint (no image twice).
+            kept = [line for line in log_path.read_text().splitlines()
+                    if line.strip() and json.loads(line)["images_seen"] <= self.images_seen]
+            write_text(log_path, "".join(line + "\n" for line in kept))
         bar = tqdm(
             total=cfg.total_images, initial=self.images_seen, unit="img", unit_scale=True,
             disable=not self.is_writer, desc=f"train k={cfg.model.k}", dynamic_ncols=True,
@@ -358,8 +370,9 @@ class Trainer:
                 if crossed(cfg.log_every) or self.images_seen >= cfg.total_images:
                     elapsed = time.perf_counter() - window_start
                     last = {key: sums[key] / counts[key] for key in sums}
+                    drift = {f"drift_{group}": value for group, value in distance_from_init(self.G, self.G_init).items()}
                     record = {"images_seen": self.images_seen, "step": self.step, "img_per_s": window_images / elapsed,
-                              "wall_seconds": self.wall_seconds, **last}
+                              "wall_seconds": self.wall_seconds, **last, **drift}
                     bar.set_postfix({"img/s": f"{record['img_per_s']:.0f}", "G": f"{last['loss_G']:.3f}", "D": f"{last['loss_D']:.3f}"})
                     if self.is_writer:
                         with open(log_path, "a") as log:
