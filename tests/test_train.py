@@ -90,10 +90,73 @@ def test_path_length_over_the_row_matrix():
         ws = model.broadcast_ws(model.mapping(model.sample_z(2))).detach().clone().requires_grad_(True)
         lengths = path_lengths(model.synthesis(ws), ws, noise)
         (grad,) = torch.autograd.grad((model.synthesis(ws) * noise).sum(), ws)
-        # StyleGAN2's formula for k = 1; the Frobenius norm over rows / sqrt(k) in general
-        frobenius = grad.square().sum(dim=(2, 3)).mean(dim=1).sqrt()
-        torch.testing.assert_close(lengths, frobenius / k**0.5)
+        # The authors' code, written as they wrote it: ws flattened to [N, num_ws * k, dim], squared
+        # norms averaged over all row vectors, root, times k ** ppl_power with ppl_power = 0.5.
+        flat = grad.reshape(2, -1, grad.shape[-1])
+        authors = flat.square().sum(2).mean(1).sqrt() * k**0.5
+        torch.testing.assert_close(lengths, authors)
+        # ... which for k > 1 is sqrt(k) times the plain mean over rows (what opgan computed before)
+        torch.testing.assert_close(lengths, flat.square().sum(2).mean(1).sqrt() * math.sqrt(k))
         assert lengths.shape == (2,) and bool((lengths > 0).all())
+
+
+def test_path_length_by_hand_on_a_linear_generator():
+    # images = A . ws, so the gradient of sum(images * noise) is known in closed form
+    k, slots, dim = 4, 3, 5
+    A = torch.randn(1, 4, 4, slots, k, dim, dtype=torch.float64)
+    ws = torch.randn(2, slots, k, dim, dtype=torch.float64, requires_grad=True)
+    noise = torch.randn(2, 1, 4, 4, dtype=torch.float64)
+    images = torch.einsum("nsrd,chwsrd->nchw", ws, A)
+    grad = torch.einsum("nchw,chwsrd->nsrd", noise, A)
+    by_hand = torch.stack([
+        math.sqrt(sum(float(grad[n, s].square().sum()) for s in range(slots)) / slots) * torch.ones([], dtype=torch.float64)
+        for n in range(2)
+    ])
+    torch.testing.assert_close(path_lengths(images, ws, noise), by_hand)
+
+
+def test_style_mixing_takes_whole_slot_matrices_from_the_right_slots():
+    from opgan.networks import Generator, ModelConfig
+    from opgan.train import generate
+
+    G = Generator(ModelConfig(resolution=16, img_channels=1, k=4, z_dim=8, w_dim=8, channel_base=64, channel_max=8))
+    z, mix_z = G.sample_z(3), G.sample_z(3)
+    cutoff = torch.tensor([1, 3, G.num_ws])  # the last: no mixing
+    _, ws = generate(G, z, mix_z, cutoff, update_w_avg=False)
+    w, mix_w = G.mapping(z), G.mapping(mix_z)
+    for n in range(3):
+        for slot in range(G.num_ws):
+            expected = w[n] if slot < cutoff[n] else mix_w[n]
+            torch.testing.assert_close(ws[n, slot], expected)  # all k rows of the slot from one code
+
+
+def test_distance_from_init_is_zero_when_frozen_and_positive_when_trained(tmp_path, tiny_data):
+    from opgan.diagnostics import distance_from_init, initial_generator
+
+    trainer = Trainer(tiny_config(k=4), tmp_path / "run", data=tiny_data)
+    start = initial_generator(trainer.cfg.model, trainer.cfg.seed).state_dict()
+    assert all(torch.equal(start[name], value) for name, value in trainer.G_init.items())
+    assert set(distance_from_init(trainer.G, start).values()) == {0.0}
+    mapping = list(trainer.G.mapping.parameters())  # frozen (lr 0): it must report 0
+    rest = [p for p in trainer.G.parameters() if all(p is not m for m in mapping)]
+    trainer.opt_G = torch.optim.Adam([{"params": mapping, "lr": 0.0}, {"params": rest, "lr": 0.002}], betas=(0.0, 0.99))
+    for _ in range(3):
+        trainer.train_step()
+    drift = distance_from_init(trainer.G, start)
+    assert drift["mapping"] == 0.0
+    assert drift["affine"] > 0 and drift["conv"] > 0 and drift["torgb"] > 0
+
+
+def test_resume_drops_log_lines_past_the_checkpoint(tmp_path, tiny_data):
+    out = tmp_path / "run"
+    train_tiny(out, tiny_data, stop_after_steps=3, checkpoint_every=1000)
+    seen = read_checkpoint(out / "checkpoint.pt")["images_seen"]
+    with open(out / "log.jsonl", "a") as log:  # what a run killed after its checkpoint leaves behind
+        log.write(json.dumps({"images_seen": seen + 8, "step": 99}) + "\n")
+    train_tiny(out, tiny_data, resume=True)
+    images = [json.loads(line)["images_seen"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert images == sorted(set(images)) and 99 not in [json.loads(l)["step"] for l in (out / "log.jsonl").read_text().splitlines()]
+    assert all("drift_affine" in json.loads(line) for line in (out / "log.jsonl").read_text().splitlines())
 
 
 def test_not_a_checkpoint_is_a_clear_error(tmp_path):

@@ -1,0 +1,43 @@
+import torch
+
+from opgan import claims
+
+
+def _rows(values):
+    return [{"image": f"img{i}", "lpips": float(v)} for i, v in enumerate(values)]
+
+
+def test_reconstruction_claim_flips_when_the_results_say_the_opposite():
+    generator = torch.Generator().manual_seed(0)
+    good = [_rows(0.10 + 0.01 * torch.randn(64, generator=generator)) for _ in range(3)]
+    bad = [_rows(0.20 + 0.01 * torch.randn(64, generator=generator)) for _ in range(3)]
+    forward = claims.reconstruction_claim("more rows help", "k=64 vs k=1", baseline=bad, candidate=good)
+    backward = claims.reconstruction_claim("more rows help", "k=64 vs k=1", baseline=good, candidate=bad)
+    assert forward["verdict"] == "agrees" and forward["seeds"] == 3 and forward["images"] == 64
+    assert backward["verdict"] == "differs"
+    assert forward["ci_low"] < forward["improvement"] < forward["ci_high"]
+    assert "agrees" in claims.sentence(forward) and "0.01" in claims.sentence(forward)
+
+
+def test_noise_alone_is_inconclusive():
+    generator = torch.Generator().manual_seed(1)
+    a = [_rows(0.15 + 0.05 * torch.randn(8, generator=generator))]
+    b = [_rows(0.15 + 0.05 * torch.randn(8, generator=generator))]
+    assert claims.reconstruction_claim("x", "y", a, b)["verdict"] == "inconclusive"
+
+
+def test_fd_claim_sees_a_shifted_set_as_worse():
+    generator = torch.Generator().manual_seed(2)
+    real = torch.randn(300, 16, generator=generator)
+    close = [torch.randn(100, 16, generator=generator)]
+    far = [torch.randn(100, 16, generator=generator) + 1.5]
+    kept = claims.fd_claim("realism kept", "a vs b", baseline=close, candidate=far, real=real, draws=50)
+    assert kept["verdict"] == "differs" and kept["improvement"] < 0
+    assert claims.fd_claim("realism kept", "b vs a", baseline=far, candidate=close, real=real, draws=50)["verdict"] == "agrees"
+
+
+def test_mismatched_images_are_refused():
+    import pytest
+
+    with pytest.raises(ValueError):
+        claims.paired_improvements([_rows([0.1, 0.2])], [[{"image": "other", "lpips": 0.1}, {"image": "img0", "lpips": 0.1}]])

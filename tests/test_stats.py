@@ -1,0 +1,53 @@
+import pytest
+import torch
+
+from opgan import stats
+
+
+def test_interval_covers_a_known_difference():
+    generator = torch.Generator().manual_seed(0)
+    true = 0.3
+    covered = 0
+    for trial in range(40):
+        improvements = true + torch.randn(64, generator=generator)
+        estimate = stats.paired_mean(improvements, draws=2000, seed=trial)
+        covered += estimate.low <= true <= estimate.high
+        assert estimate.low < estimate.value < estimate.high
+    assert covered >= 34  # a 95% interval covers the truth in most of 40 trials
+
+
+def test_seeds_widen_the_interval():
+    generator = torch.Generator().manual_seed(1)
+    images = torch.randn(64, generator=generator) * 0.1
+    same = torch.stack([images + 0.5] * 3)
+    spread = torch.stack([images + 0.5 + shift for shift in (-0.3, 0.0, 0.3)])
+    assert stats.paired_mean(spread).half_width > 2 * stats.paired_mean(same).half_width
+    assert stats.paired_mean(spread).seeds == 3
+
+
+def test_verdict_flips_to_inconclusive_when_the_interval_straddles_the_tolerance():
+    clear = stats.Estimate(0.05, 0.03, 0.07)
+    assert stats.verdict(clear, 0.01, "better") == "agrees"
+    assert stats.verdict(clear, 0.05, "better") == "inconclusive"
+    assert stats.verdict(clear, 0.08, "better") == "differs"
+    worse = stats.Estimate(-0.05, -0.07, -0.03)
+    assert stats.verdict(worse, 0.01, "kept") == "differs"
+    assert stats.verdict(worse, 0.05, "kept") == "inconclusive"
+    assert stats.verdict(worse, 0.08, "kept") == "agrees"
+    with pytest.raises(ValueError):
+        stats.verdict(clear, 0.01, "maybe")
+
+
+def test_bootstrap_of_a_set_statistic():
+    generator = torch.Generator().manual_seed(2)
+    a, b = torch.randn(200, generator=generator) + 1.0, torch.randn(200, generator=generator)
+    estimate = stats.bootstrap(lambda i, j: (a[i].mean() - b[j].mean()).item(), (200, 200), draws=300)
+    assert estimate.low < 1.0 < estimate.high
+    assert estimate.low > 0.5
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError):
+        stats.paired_mean([0.1])
+    with pytest.raises(ValueError):
+        stats.paired_mean([0.1, float("nan")])
