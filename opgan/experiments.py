@@ -26,6 +26,7 @@ import torch
 
 from opgan.checkpoint import CheckpointError, export_generator, load_generator, read_checkpoint
 from opgan.data import ImageSet, load_images, to_float
+from opgan.diagnostics import distance_from_init, initial_generator
 from opgan.files import code_version, device_description, write_csv, write_json
 from opgan.interpolate import frames, midpoint_realism, path_smoothness
 from opgan.invert import InversionConfig, config_dict
@@ -87,8 +88,10 @@ def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_image
         "images_seen": state.get("images_seen"), "wall_seconds": state.get("wall_seconds"),
         "source_checkpoint": str(checkpoint), **state.get("provenance", {}),
     }
+    generator, _ = load_generator(out)
+    start = initial_generator(generator.cfg, train_cfg.get("seed", 0)).state_dict()
+    record["distance_from_init"] = distance_from_init(generator, start)  # of G_ema, median per module group
     if fd_images:
-        generator, _ = load_generator(out)
         real = to_float(held_out_images(out, fd_images).images)
         record["fd_vgg16_samples_vs_test"] = fd_vgg16(generator.sample(len(real), seed=123), real)
         record["fd_vgg16_images"] = len(real)
@@ -99,16 +102,30 @@ def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_image
     return record
 
 
-def held_out_images(checkpoint: str | os.PathLike, count: int) -> ImageSet:
-    """Up to `count` held-out images of the data a model was trained on: Fashion-MNIST's test split,
-    or the seeded held-out split of the user's folder or archive, at the model's size."""
+def held_out_images(checkpoint: str | os.PathLike, count: int, part: str = "reference") -> ImageSet:
+    """`count` held-out images of the data a model was trained on (Fashion-MNIST's test split, or the
+    seeded held-out split of the user's folder or archive), at the model's size.
+
+    The held-out split is used in disjoint parts: ``reference`` (the first images: the real set of
+    every Fréchet distance) and ``test`` (the last images: the ones the book inverts).  Inversion
+    settings were tuned on Fashion-MNIST test images 1000-1007 (benchmarks/tune_invert.py), which
+    neither part reaches while the two together take fewer than 9,000 images.
+    """
+    if part not in ("reference", "test"):
+        raise ExperimentError(f"part must be 'reference' or 'test', got {part!r}")
     state = read_checkpoint(checkpoint)
     train_cfg, model_cfg = state.get("train_config", {}), state["model_config"]
     data = train_cfg.get("data") or "fashion-mnist:train"
     source = "fashion-mnist:test" if data.startswith("fashion-mnist") else data
     real = load_images(source, model_cfg["resolution"], model_cfg["img_channels"], split="test",
                        test_fraction=train_cfg.get("test_fraction", 0.05), seed=train_cfg.get("seed", 0))
-    return real.subset(list(range(min(count, len(real)))))
+    count = min(count, len(real))
+    return real.subset(list(range(count)) if part == "reference" else list(range(len(real) - count, len(real))))
+
+
+def seed_variant(seed: int) -> str:
+    """The file suffix of a sweep model trained with `seed` (seed 0 has none): ``-seed1``."""
+    return f"-seed{seed}" if seed else ""
 
 
 def enter_project_root() -> Path:
@@ -192,6 +209,87 @@ def with_rows(G: Generator, k: int) -> Generator:
     widened = Generator(dataclasses.replace(G.cfg, k=k)).to(G.mapping.w_avg.device)
     widened.load_state_dict(G.state_dict())
     return widened.eval().requires_grad_(False)
+
+
+class Sweep:
+    """The trained models a page uses: every k at seed 0, and k = 1 and the largest k at every seed.
+
+    Validates the parameters (scale, k values, seeds) and that every model exists — or trains and
+    exports the missing ones when `train` — before any work, so a nonsense parameter stops a
+    notebook in its first cell with a message that names it.
+    """
+
+    def __init__(self, scale: str, ks: Iterable[int], seeds: Iterable[int], checkpoints: str | os.PathLike,
+                 device: str = "auto", train: bool = False, runs: str | os.PathLike = "runs/book",
+                 variants: Iterable[str] = ("",), fd_images: int = 256, **train_options: Any) -> None:
+        self.scale, self.checkpoints = scale, Path(checkpoints)
+        self.seeds = sorted(set(int(seed) for seed in seeds)) or [0]
+        if self.seeds[0] != 0 or any(seed < 0 for seed in self.seeds):
+            raise ExperimentError(f"seeds must start at 0 (the sweep's main models), got {self.seeds}")
+        self.variants = tuple(variants)
+        self.ks = check_parameters(scale, ks, checkpoints, train=True)
+        self.device = pick_device(device)
+        if train:
+            for k, seed in self.members():
+                for variant in self.variants:
+                    options = dict(train_options, seed=seed, **({"affine_lr_mul": AFFINE_VARIANTS[variant]} if variant in AFFINE_VARIANTS else {}))
+                    train_models(scale, [k], checkpoints, runs, variant=seed_variant(seed) + variant, fd_images=fd_images, **options)
+        missing = [str(self.path(k, seed, v)) for k, seed in self.members() for v in self.variants if not self.path(k, seed, v).is_file()]
+        if missing:
+            raise ExperimentError(
+                f"missing checkpoint(s): {', '.join(missing)}. Train them with `opgan train --preset {scale} --model NAME "
+                f"--out runs/NAME` and `opgan export`, or run this notebook with train=True."
+            )
+        self._models: dict[tuple, Generator] = {}
+
+    @property
+    def k_max(self) -> int:
+        return max(self.ks)
+
+    def members(self) -> list[tuple[int, int]]:
+        """(k, seed) of every model the page uses."""
+        ends = sorted({self.ks[0], self.k_max})
+        return [(k, 0) for k in self.ks] + [(k, seed) for seed in self.seeds[1:] for k in ends]
+
+    def path(self, k: int, seed: int = 0, variant: str = "") -> Path:
+        return model_path(self.checkpoints, self.scale, k, seed_variant(seed) + variant)
+
+    def name(self, k: int, seed: int = 0, variant: str = "") -> str:
+        return self.path(k, seed, variant).stem
+
+    def model(self, k: int, seed: int = 0, variant: str = "") -> Generator:
+        """The generator (loaded once), checked to have the k its file name says."""
+        key = (k, seed, variant)
+        if key not in self._models:
+            path = self.path(k, seed, variant)
+            generator, _ = load_generator(path, self.device)
+            if generator.cfg.k != k:
+                raise CheckpointError(f"{path} holds a model with k={generator.cfg.k}, not k={k}")
+            self._models[key] = generator
+        return self._models[key]
+
+    def widened(self, seed: int = 0) -> Generator:
+        """The k = 1 model of `seed` driven by k_max rows: the equal-latent-size control."""
+        key = ("widened", seed)
+        if key not in self._models:
+            self._models[key] = with_rows(self.model(1, seed), self.k_max)
+        return self._models[key]
+
+    def record(self, k: int, seed: int = 0, variant: str = "") -> dict:
+        """The provenance `export_model` wrote beside the model (empty when absent)."""
+        path = Path(str(self.path(k, seed, variant)) + ".json")
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    def log(self, k: int, seed: int = 0, variant: str = "") -> list[dict]:
+        """The model's training log (one dict per logged step; empty when none was kept)."""
+        path = Path(str(self.path(k, seed, variant)) + ".log.jsonl")
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+# File suffix -> affine lr multiplier of the affine-comparison variants.
+AFFINE_VARIANTS = {"-affine0.1": 0.1, "-affine1": 1.0, "-affine0.01": 0.01}
 
 
 # --------------------------------------------------------------------------- generation quality
@@ -316,17 +414,21 @@ def out_of_domain_images(resolution: int, channels: int, faces: int = 4) -> Imag
 
 # --------------------------------------------------------------------------- interpolation
 
-def interpolation_measures(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int, seed: int = 0) -> dict:
-    """Midpoint realism over `pairs` random pairs and path smoothness between consecutive codes."""
+def interpolation_measures(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int,
+                           seed: int = 0) -> tuple[dict, torch.Tensor]:
+    """Midpoint realism over `pairs` distinct random pairs and path smoothness between consecutive
+    codes: a table row, and the midpoints' VGG16 features (for intervals on the realism)."""
     realism = midpoint_realism(G, codes, space, real, pairs=pairs, seed=seed)
     count = len(codes) - len(codes) % 2
     smooth = path_smoothness(G, codes[0:count:2], codes[1:count:2], space)
+    features = realism.pop("midpoint_features")
+    realism.pop("endpoint_features")
     return {
         **realism,
         "mean_step_lpips": smooth["mean_step"].mean().item(),
         "max_step_lpips": smooth["max_step"].mean().item(),
         "evenness": smooth["evenness"].mean().item(),
-    }
+    }, features
 
 
 def figure_one_strip(G: Generator, codes: torch.Tensor, targets: torch.Tensor, space: str, pair: tuple[int, int],

@@ -34,28 +34,39 @@ def frames(G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, alphas: l
     return torch.stack([synthesize(G, interpolate_codes(a, b, alpha, space), space).clamp(-1, 1) for alpha in alphas])
 
 
+def distinct_pairs(count: int, pairs: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """`pairs` distinct unordered pairs (i, j), i != j, of `count` codes, drawn without repeats."""
+    available = count * (count - 1) // 2
+    if count < 2 or pairs > available:
+        raise ValueError(f"{count} codes make {available} distinct pairs; {pairs} asked for")
+    first, second = torch.triu_indices(count, count, offset=1)
+    chosen = torch.randperm(available, generator=torch.Generator().manual_seed(seed))[:pairs]
+    return first[chosen], second[chosen]
+
+
 @torch.no_grad()
 def midpoint_realism(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int | None = None, seed: int = 0) -> dict:
-    """FD-VGG16 of the alpha = 0.5 midpoints of random pairs of codes against real images.
+    """FD-VGG16 of the alpha = 0.5 midpoints of distinct random pairs of codes against real images.
 
     `real` is images [N, C, H, W] or their `vgg16_features` [N, D] (to compute them once for many
-    calls). Also returns the FD-VGG16 of the endpoints themselves (the reconstructions), the same
-    number of images, so the midpoints' distance can be read relative to it.
+    calls). Also returns the FD-VGG16 of the pairs' first endpoints (reconstructions), as many
+    images, so the midpoints' distance can be read relative to it, and both feature sets (for
+    bootstrap intervals).
     """
     real_features = real if real.ndim == 2 else vgg16_features(real)
     count = len(codes)
     if count < 2:
         raise ValueError("midpoint realism needs at least 2 codes")
-    pairs = pairs or count
-    generator = torch.Generator().manual_seed(seed)
-    first = torch.randint(count, (pairs,), generator=generator)
-    second = (first + torch.randint(1, count, (pairs,), generator=generator)) % count  # never the same code
+    first, second = distinct_pairs(count, min(pairs or count, count * (count - 1) // 2), seed)
     midpoints = synthesize(G, interpolate_codes(codes[first], codes[second], 0.5, space), space).clamp(-1, 1)
     endpoints = synthesize(G, codes[first], space).clamp(-1, 1)
+    midpoint_features, endpoint_features = vgg16_features(midpoints), vgg16_features(endpoints)
     return {
-        "fd_midpoints": frechet_distance(vgg16_features(midpoints), real_features),
-        "fd_endpoints": frechet_distance(vgg16_features(endpoints), real_features),
-        "pairs": pairs,
+        "fd_midpoints": frechet_distance(midpoint_features, real_features),
+        "fd_endpoints": frechet_distance(endpoint_features, real_features),
+        "pairs": len(first),
+        "midpoint_features": midpoint_features.cpu(),
+        "endpoint_features": endpoint_features.cpu(),
     }
 
 

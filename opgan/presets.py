@@ -94,7 +94,7 @@ PRESETS: dict[str, dict] = {
         # on 2 cores).  The paper's recipe otherwise: style mixing 0.9, path length 2, no noise.
         "train": dict(
             data="fashion-mnist:train", batch=32, total_images=150_000, lr_g=0.0025, lr_d=0.0025,
-            pl_weight=2.0, style_mixing=0.9,
+            pl_weight=0.0, style_mixing=0.9,
         ),
         "r1_gamma": (0.01, 0.03),
     },
@@ -114,13 +114,21 @@ PRESETS: dict[str, dict] = {
 
 
 # The trained models of a scale: file stem -> (k, options for `make_config`).  Seeds 1 and 2 of
-# k = 1 and k = 64 give the book's comparisons a spread across trainings.
+# k = 1 and k = 64 give the book's comparisons a spread across trainings.  The "-nomix" sweep and
+# the "-paper" models measure the recipe's ingredients at this scale (the generation page).
+_CPU_MAIN = {
+    "cpu-k1": (1, {}), "cpu-k1-seed1": (1, {"seed": 1}), "cpu-k1-seed2": (1, {"seed": 2}),
+    "cpu-k4": (4, {}), "cpu-k16": (16, {}),
+    "cpu-k64": (64, {}), "cpu-k64-seed1": (64, {"seed": 1}), "cpu-k64-seed2": (64, {"seed": 2}),
+    "cpu-k64-affine0.1": (64, {"affine_lr_mul": 0.1}),
+}
 SWEEPS: dict[str, dict[str, tuple[int, dict]]] = {
     "cpu": {
-        "cpu-k1": (1, {}), "cpu-k1-seed1": (1, {"seed": 1}), "cpu-k1-seed2": (1, {"seed": 2}),
-        "cpu-k4": (4, {}), "cpu-k16": (16, {}),
-        "cpu-k64": (64, {}), "cpu-k64-seed1": (64, {"seed": 1}), "cpu-k64-seed2": (64, {"seed": 2}),
-        "cpu-k64-affine0.1": (64, {"affine_lr_mul": 0.1}),
+        **_CPU_MAIN,
+        **{f"{name}-nomix": (k, {**options, "style_mixing": 0.0}) for name, (k, options) in _CPU_MAIN.items()},
+        "cpu-k1-paper": (1, {"pl_weight": 2.0}),
+        "cpu-k64-paper": (64, {"pl_weight": 2.0}),
+        "cpu-k64-paper-plunscaled": (64, {"pl_weight": 2.0 / 64}),  # as the length before the sqrt(k) fix
     },
 }
 

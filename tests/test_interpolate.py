@@ -48,3 +48,14 @@ def test_midpoint_realism_and_smoothness_are_measured(fashion_test):
     smooth = path_smoothness(G, codes[:3], codes[3:6], "w", steps=4)
     assert smooth["mean_step"].shape == (3,) and (smooth["max_step"] >= smooth["mean_step"]).all()
     assert torch.allclose(smooth["path_length"], smooth["mean_step"] * 4)
+
+
+def test_distinct_pairs_never_repeat_a_pair():
+    from opgan.interpolate import distinct_pairs
+
+    first, second = distinct_pairs(64, 256, seed=3)
+    pairs = {(min(a, b), max(a, b)) for a, b in zip(first.tolist(), second.tolist())}
+    assert len(pairs) == 256 and all(a != b for a, b in pairs)
+    assert all(0 <= a < 64 and 0 <= b < 64 for a, b in pairs)
+    with pytest.raises(ValueError):
+        distinct_pairs(4, 7)  # 4 codes make only 6 pairs

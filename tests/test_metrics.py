@@ -93,3 +93,21 @@ def test_fid_without_inception_weights_says_why(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     with pytest.raises(metrics.WeightsUnavailable, match="Inception|torch-fidelity"):
         metrics.fid(torch.zeros(2, 3, 8, 8), torch.zeros(2, 3, 8, 8))
+
+
+@pytest.mark.parametrize("sizes", [(40, 300, 64), (300, 200, 64)])  # fewer images than dimensions, and more
+def test_frechet_distance_matches_the_matrix_square_root_formula(sizes):
+    import numpy as np
+    from scipy import linalg
+
+    from opgan.metrics import frechet_distance
+
+    generator = torch.Generator().manual_seed(0)
+    n_a, n_b, dim = sizes
+    a = torch.randn(n_a, dim, generator=generator) @ torch.randn(dim, dim, generator=generator) * 0.2 + 0.5
+    b = torch.randn(n_b, dim, generator=generator)
+    A, B = a.double().numpy(), b.double().numpy()
+    cov_a, cov_b = np.cov(A, rowvar=False), np.cov(B, rowvar=False)
+    expected = np.square(A.mean(0) - B.mean(0)).sum() + np.trace(cov_a + cov_b - 2 * np.real(linalg.sqrtm(cov_a @ cov_b)))
+    assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
+    assert frechet_distance(b, a) == pytest.approx(expected, rel=1e-6)
