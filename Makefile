@@ -35,7 +35,7 @@ book: install data
 
 # Retrain the whole cpu sweep from scratch (resumable), export it into checkpoints/, rebuild the book.
 reproduce: install data
-	OPGAN=$(VENV)/bin/opgan scripts/reproduce.sh
+	PYTHON=$(PY) scripts/reproduce.sh
 
 bench: install data
 	$(PY) benchmarks/bench_train.py --out benchmarks/results/train.json

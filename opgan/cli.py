@@ -11,7 +11,7 @@ import sys
 import typing
 from pathlib import Path
 
-from opgan.presets import PRESETS, SWEEPS, TrainConfig
+from opgan.presets import ABLATIONS, PRESETS, SWEEPS, TrainConfig
 
 
 def _field_type(dataclass_type: type, name: str) -> type:
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
     train.add_argument("--model", default=None, metavar="NAME",
                        help="a model of the preset's sweep, e.g. cpu-k64-seed1 (its k, seed and variant options); "
-                       f"known: {', '.join(name for sweep in SWEEPS.values() for name in sweep)}")
+                       f"known: {', '.join(name for table in (SWEEPS, ABLATIONS) for sweep in table.values() for name in sweep)}")
     model_group = train.add_argument_group("model")
     _add_dataclass_options(model_group, ModelConfig, set(), {p: v["model"] for p, v in PRESETS.items()})
     train_group = train.add_argument_group("training")

@@ -32,7 +32,7 @@ from opgan.interpolate import frames, midpoint_realism, path_smoothness
 from opgan.invert import InversionConfig, config_dict
 from opgan.metrics import fd_vgg16, frechet_distance, vgg16_features
 from opgan.networks import Generator, ModelConfig
-from opgan.presets import PRESETS, make_config
+from opgan.presets import PRESETS, make_config, variant_options
 from opgan.reconstruct import invert_to_folder
 
 SCALES = tuple(PRESETS)
@@ -50,11 +50,9 @@ def model_path(checkpoints: str | os.PathLike, scale: str, k: int, variant: str 
     return Path(checkpoints) / f"{scale}-k{k}{variant}.pt"
 
 
-def check_parameters(scale: str, ks: Iterable[int], checkpoints: str | os.PathLike, train: bool, variants: Iterable[str] = ("",)) -> list[int]:
-    """Validates a notebook's parameters before any work; returns the k values, sorted.
-
-    Each k must be usable by the scale's layer widths, and each model must exist unless `train`.
-    """
+def check_parameters(scale: str, ks: Iterable[int]) -> list[int]:
+    """Validates a notebook's scale and k values before any work; returns the k values, sorted.
+    Each k must be usable by the scale's layer widths."""
     if scale not in SCALES:
         raise ExperimentError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     ks = sorted(set(int(k) for k in ks))
@@ -66,13 +64,6 @@ def check_parameters(scale: str, ks: Iterable[int], checkpoints: str | os.PathLi
             ModelConfig(**{**base, "k": k})
         except ValueError as error:
             raise ExperimentError(f"k={k} cannot be used at the {scale} scale: {error}") from None
-    if not train:
-        missing = [str(model_path(checkpoints, scale, k, v)) for k in ks for v in variants if not model_path(checkpoints, scale, k, v).is_file()]
-        if missing:
-            raise ExperimentError(
-                f"missing checkpoint(s): {', '.join(missing)}. Train them with `opgan train --preset {scale} --k K "
-                f"--out runs/{scale}-kK` and `opgan export`, or run this notebook with train=True."
-            )
     return ks
 
 
@@ -173,32 +164,6 @@ def train_models(scale: str, ks: Iterable[int], checkpoints: str | os.PathLike, 
     return made
 
 
-def load_sweep(checkpoints: str | os.PathLike, scale: str, ks: Iterable[int], variant: str = "", device: str = "cpu") -> dict[int, Generator]:
-    """The generators of a sweep by k, each checked to be the scale's model with that k."""
-    models = {}
-    for k in ks:
-        path = model_path(checkpoints, scale, k, variant)
-        generator, _ = load_generator(path, device)
-        if generator.cfg.k != k:
-            raise CheckpointError(f"{path} holds a model with k={generator.cfg.k}, not k={k}")
-        models[k] = generator
-    return models
-
-
-def model_record(checkpoints: str | os.PathLike, scale: str, k: int, variant: str = "") -> dict:
-    """The provenance written beside a sweep's model by `export_model` (empty when absent)."""
-    path = Path(str(model_path(checkpoints, scale, k, variant)) + ".json")
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def training_log(checkpoints: str | os.PathLike, scale: str, k: int, variant: str = "") -> list[dict]:
-    """The training log (one dict per logged step) kept beside a sweep's model."""
-    path = Path(str(model_path(checkpoints, scale, k, variant)) + ".log.jsonl")
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def with_rows(G: Generator, k: int) -> Generator:
     """The same trained weights driven by a k-row style matrix per layer.
 
@@ -227,13 +192,13 @@ class Sweep:
         if self.seeds[0] != 0 or any(seed < 0 for seed in self.seeds):
             raise ExperimentError(f"seeds must start at 0 (the sweep's main models), got {self.seeds}")
         self.variants = tuple(variants)
-        self.ks = check_parameters(scale, ks, checkpoints, train=True)
+        self.ks = check_parameters(scale, ks)
         self.device = pick_device(device)
         if train:
             for k, seed in self.members():
                 for variant in self.variants:
-                    options = dict(train_options, seed=seed, **({"affine_lr_mul": AFFINE_VARIANTS[variant]} if variant in AFFINE_VARIANTS else {}))
-                    train_models(scale, [k], checkpoints, runs, variant=seed_variant(seed) + variant, fd_images=fd_images, **options)
+                    full = seed_variant(seed) + variant
+                    train_models(scale, [k], checkpoints, runs, variant=full, fd_images=fd_images, **train_options, **variant_options(full))
         missing = [str(self.path(k, seed, v)) for k, seed in self.members() for v in self.variants if not self.path(k, seed, v).is_file()]
         if missing:
             raise ExperimentError(
@@ -288,19 +253,27 @@ class Sweep:
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-# File suffix -> affine lr multiplier of the affine-comparison variants.
-AFFINE_VARIANTS = {"-affine0.1": 0.1, "-affine1": 1.0, "-affine0.01": 0.01}
+RECIPE_LABELS = {"": "sweep's recipe", "-paper": "+ path length (paper's recipe)", "-nomix": "− style mixing"}
 
 
-# --------------------------------------------------------------------------- generation quality
+def recipe_models(sweep: Sweep) -> list[dict]:
+    """The models that measure the training recipe's ingredients: the sweep's own k = 1 and largest-k
+    models at every seed, and every ablation model of the scale (presets.ABLATIONS) found on disk."""
+    from opgan.presets import ABLATIONS, RECIPE_VARIANTS
 
-def sample_quality(models: dict[int, Generator], real: torch.Tensor, seed: int = 123) -> list[dict]:
-    """FD-VGG16 of as many samples as real images ([-1, 1]), per k (the same as `fd_vgg16`, with the
-    real images' features computed once)."""
-    real_features = vgg16_features(real)
-    return [{"k": k, "fd_vgg16": frechet_distance(vgg16_features(G.sample(len(real), seed=seed)), real_features), "images": len(real)}
-            for k, G in models.items()]
+    ends = sorted({sweep.ks[0], sweep.k_max})
+    rows = [{"recipe": RECIPE_LABELS[""], "variant": "", "k": k, "seed": seed, "path": sweep.path(k, seed)}
+            for k in ends for seed in sweep.seeds]
+    for name, (k, options) in ABLATIONS.get(sweep.scale, {}).items():
+        variant = next((suffix for suffix in RECIPE_VARIANTS if name.endswith(suffix)), "")
+        path = sweep.checkpoints / f"{name}.pt"
+        if k in ends and path.is_file() and "affine_lr_mul" not in options:  # the affine comparison is another page's
+            rows.append({"recipe": RECIPE_LABELS.get(variant, variant), "variant": variant, "k": k,
+                         "seed": options.get("seed", 0), "path": path})
+    return rows
 
+
+# --------------------------------------------------------------------------- results folders
 
 @torch.no_grad()
 def reconstructions(G: Generator, folder: str | os.PathLike) -> torch.Tensor:

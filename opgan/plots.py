@@ -134,3 +134,22 @@ def singular_values(spectra: dict[str, dict[str, torch.Tensor]]) -> plt.Figure:
     axes[0, -1].legend(fontsize=6, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def distance_from_init(logs: dict[str, list[dict]], groups: tuple[str, ...] = ("mapping", "affine", "conv", "torgb")) -> plt.Figure:
+    """Median relative distance of each module group's weights from their initialization against
+    images seen (the `drift_*` entries of training logs), one panel per group, one line per model."""
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.6 * len(groups), 3.2), sharey=True)
+    for ax, group in zip(np.atleast_1d(axes), groups):
+        for label, log in logs.items():
+            points = [(entry["images_seen"] / 1000, entry[f"drift_{group}"]) for entry in log if f"drift_{group}" in entry]
+            if points:
+                x, y = zip(*points)
+                ax.plot(x, y, label=label, linewidth=1)
+        ax.set_xlabel("images seen (thousands)")
+        ax.set_title({"conv": "convolutions", "torgb": "ToRGB", "affine": "affine layers", "mapping": "mapping"}.get(group, group))
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("‖w − w₀‖ / ‖w₀‖ (median)")
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -68,7 +68,8 @@ class TrainConfig:
 # follow StyleGAN2-ADA's CIFAR setting (0.01) and keep the authors' 3x ratio.
 PRESETS: dict[str, dict] = {
     "smoke": {
-        "model": dict(resolution=32, img_channels=1, z_dim=32, w_dim=32, channel_base=512, channel_max=32),
+        "model": dict(resolution=32, img_channels=1, z_dim=32, w_dim=32, channel_base=512, channel_max=32,
+                      mapping_lr_mul=1.0, affine_lr_mul=1.0),  # as the cpu scale: a short budget
         "train": dict(
             data="fashion-mnist:train", batch=16, total_images=2_000, checkpoint_every=1_000,
             sample_every=1_000, log_every=200, sample_count=16, ema_images=500,
@@ -114,23 +115,45 @@ PRESETS: dict[str, dict] = {
 
 
 # The trained models of a scale: file stem -> (k, options for `make_config`).  Seeds 1 and 2 of
-# k = 1 and k = 64 give the book's comparisons a spread across trainings.  The "-nomix" sweep and
-# the "-paper" models measure the recipe's ingredients at this scale (the generation page).
-_CPU_MAIN = {
-    "cpu-k1": (1, {}), "cpu-k1-seed1": (1, {"seed": 1}), "cpu-k1-seed2": (1, {"seed": 2}),
-    "cpu-k4": (4, {}), "cpu-k16": (16, {}),
-    "cpu-k64": (64, {}), "cpu-k64-seed1": (64, {"seed": 1}), "cpu-k64-seed2": (64, {"seed": 2}),
-    "cpu-k64-affine0.1": (64, {"affine_lr_mul": 0.1}),
-}
+# k = 1 and k = 64 give the book's comparisons a spread across trainings.
 SWEEPS: dict[str, dict[str, tuple[int, dict]]] = {
     "cpu": {
-        **_CPU_MAIN,
-        **{f"{name}-nomix": (k, {**options, "style_mixing": 0.0}) for name, (k, options) in _CPU_MAIN.items()},
-        "cpu-k1-paper": (1, {"pl_weight": 2.0}),
-        "cpu-k64-paper": (64, {"pl_weight": 2.0}),
-        "cpu-k64-paper-plunscaled": (64, {"pl_weight": 2.0 / 64}),  # as the length before the sqrt(k) fix
+        "cpu-k1": (1, {}), "cpu-k1-seed1": (1, {"seed": 1}), "cpu-k1-seed2": (1, {"seed": 2}),
+        "cpu-k4": (4, {}), "cpu-k16": (16, {}),
+        "cpu-k64": (64, {}), "cpu-k64-seed1": (64, {"seed": 1}), "cpu-k64-seed2": (64, {"seed": 2}),
     },
 }
+
+# Models that measure the recipe's ingredients at a scale (the generation page): "-paper" adds the
+# paper's path-length regularization (weight 2, the authors' sqrt(k) length) to the sweep's recipe,
+# "-nomix" removes style mixing from it.  The affine comparison (04) trains its reduced-lr model
+# with the paper's full recipe and compares it with cpu-k64-paper.
+RECIPE_VARIANTS = {"-paper": {"pl_weight": 2.0}, "-nomix": {"style_mixing": 0.0}}
+ABLATIONS: dict[str, dict[str, tuple[int, dict]]] = {
+    "cpu": {
+        **{f"{name}-paper": (k, {**options, **RECIPE_VARIANTS["-paper"]}) for name, (k, options) in SWEEPS["cpu"].items()
+           if k in (1, 64)},
+        "cpu-k64-affine0.1-paper": (64, {"affine_lr_mul": 0.1, **RECIPE_VARIANTS["-paper"]}),
+        "cpu-k1-seed2-nomix": (1, {"seed": 2, **RECIPE_VARIANTS["-nomix"]}),
+        "cpu-k64-seed1-nomix": (64, {"seed": 1, **RECIPE_VARIANTS["-nomix"]}),
+    },
+}
+
+
+def variant_options(variant: str) -> dict:
+    """The training options a model file's suffix stands for: ``-seedN``, ``-affineX`` (affine lr
+    multiplier) and the recipe variants (``-paper``, ``-nomix``), in any combination."""
+    options: dict = {}
+    for part in filter(None, variant.split("-")):
+        if part.startswith("seed") and part[4:].isdigit():
+            options["seed"] = int(part[4:])
+        elif part.startswith("affine"):
+            options["affine_lr_mul"] = float(part[6:])
+        elif f"-{part}" in RECIPE_VARIANTS:
+            options.update(RECIPE_VARIANTS[f"-{part}"])
+        else:
+            raise ValueError(f"unknown model variant {variant!r}: use -seedN, -affineX, " + ", ".join(RECIPE_VARIANTS))
+    return options
 
 
 def make_config(preset: str = "cpu", model_overrides: dict | None = None, **train_overrides) -> TrainConfig:
@@ -148,9 +171,10 @@ def make_config(preset: str = "cpu", model_overrides: dict | None = None, **trai
 
 def sweep_config(scale: str, name: str) -> TrainConfig:
     """The training configuration of one model of a scale's sweep (see SWEEPS)."""
-    if name not in SWEEPS.get(scale, {}):
-        raise ValueError(f"no model {name!r} in the {scale} sweep; known: {', '.join(SWEEPS.get(scale, {})) or 'none'}")
-    k, options = SWEEPS[scale][name]
+    known = {**SWEEPS.get(scale, {}), **ABLATIONS.get(scale, {})}
+    if name not in known:
+        raise ValueError(f"no model {name!r} in the {scale} sweep; known: {', '.join(known) or 'none'}")
+    k, options = known[name]
     model_names = {f.name for f in fields(ModelConfig)}
     model = {key: value for key, value in options.items() if key in model_names}
     train = {key: value for key, value in options.items() if key not in model_names}

@@ -19,14 +19,16 @@ def tiny_generator(k: int = 1, seed: int = 0) -> Generator:
     return Generator(ModelConfig(resolution=16, img_channels=1, z_dim=16, w_dim=16, channel_base=128, channel_max=8, k=k)).eval()
 
 
-def test_check_parameters_stops_early_with_a_clear_message(tmp_path):
+def test_parameters_are_checked_before_any_work(tmp_path):
     with pytest.raises(ex.ExperimentError, match="unknown scale 'huge'"):
-        ex.check_parameters("huge", [1], tmp_path, train=True)
+        ex.Sweep("huge", [1], [0], tmp_path)
     with pytest.raises(ex.ExperimentError, match="k=3 cannot be used at the cpu scale"):
-        ex.check_parameters("cpu", [1, 3], tmp_path, train=True)
-    with pytest.raises(ex.ExperimentError, match="missing checkpoint.*cpu-k4.pt.*train=True"):
-        ex.check_parameters("cpu", [4], tmp_path, train=False)
-    assert ex.check_parameters("cpu", [64, 1, 4, 4], tmp_path, train=True) == [1, 4, 64]
+        ex.Sweep("cpu", [1, 3], [0], tmp_path)
+    with pytest.raises(ex.ExperimentError, match="seeds must start at 0"):
+        ex.Sweep("cpu", [1], [1, 2], tmp_path)
+    with pytest.raises(ex.ExperimentError, match=r"missing checkpoint.*cpu-k4.pt.*cpu-k64-seed1.pt.*train=True"):
+        ex.Sweep("cpu", [4, 1, 64], [0, 1], tmp_path)
+    assert ex.check_parameters("cpu", [64, 1, 4, 4]) == [1, 4, 64]
 
 
 def test_with_rows_keeps_the_weights_and_equal_rows_give_the_same_image():
@@ -101,18 +103,36 @@ def test_affine_singular_values_and_spectrum_summary():
     assert flat[1]["effective_rank"] == pytest.approx(1.0, abs=1e-6)
 
 
-def test_sweep_files_load_and_wrong_k_is_refused(tmp_path):
-    G = tiny_generator(k=2)
-    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}},
-                    ex.model_path(tmp_path, "smoke", 2))
-    (tmp_path / "smoke-k2.pt.json").write_text(json.dumps({"k": 2, "images_seen": 10}))
+def test_sweep_members_files_records_and_logs(tmp_path):
+    for k, seed in ((1, 0), (2, 0), (1, 1), (2, 1)):
+        G = tiny_generator(k=k, seed=seed)
+        path = ex.model_path(tmp_path, "smoke", k, ex.seed_variant(seed))
+        save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}}, path)
+    (tmp_path / "smoke-k2-seed1.pt.json").write_text(json.dumps({"k": 2, "images_seen": 10}))
     (tmp_path / "smoke-k2.pt.log.jsonl").write_text('{"images_seen": 5, "loss_G": 1.0}\n{"images_seen": 10, "loss_G": 0.5}\n')
-    assert ex.load_sweep(tmp_path, "smoke", [2])[2].cfg.k == 2
-    assert ex.model_record(tmp_path, "smoke", 2)["images_seen"] == 10
-    assert [e["loss_G"] for e in ex.training_log(tmp_path, "smoke", 2)] == [1.0, 0.5]
+    sweep = ex.Sweep("smoke", [2, 1], [0, 1], tmp_path, device="cpu")
+    assert sweep.members() == [(1, 0), (2, 0), (1, 1), (2, 1)]
+    assert sweep.name(2, 1) == "smoke-k2-seed1" and sweep.model(2, 1).cfg.k == 2
+    assert sweep.model(2, 1) is sweep.model(2, 1)  # loaded once
+    assert sweep.record(2, 1)["images_seen"] == 10 and sweep.record(1) == {}
+    assert [e["loss_G"] for e in sweep.log(2)] == [1.0, 0.5] and sweep.log(1) == []
+    assert sweep.widened(1).cfg.k == 2 and sweep.widened(1).cfg.w_dim == sweep.model(1, 1).cfg.w_dim
+    G = tiny_generator(k=2)  # a file whose name says k = 4 but holds k = 2
     save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, ex.model_path(tmp_path, "smoke", 4))
     with pytest.raises(Exception, match="k=2, not k=4"):
-        ex.load_sweep(tmp_path, "smoke", [4])
+        ex.Sweep("smoke", [4], [0], tmp_path, device="cpu").model(4)
+
+
+def test_reference_and_test_images_are_disjoint(tmp_path):
+    G = tiny_generator(k=1)
+    path = tmp_path / "m.pt"
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}}, path)
+    reference = ex.held_out_images(path, 1000, part="reference")
+    test = ex.held_out_images(path, 64, part="test")
+    assert len(reference) == 1000 and len(test) == 64
+    assert not set(reference.names) & set(test.names)
+    with pytest.raises(ex.ExperimentError):
+        ex.held_out_images(path, 4, part="train")
 
 
 def test_out_of_domain_images_come_at_the_model_size():
@@ -121,11 +141,28 @@ def test_out_of_domain_images_come_at_the_model_size():
     assert "chelsea" in photos.names and photos.images.float().std() > 10
 
 
-def test_sample_quality_is_fd_vgg16_of_samples_against_real():
-    from opgan.metrics import fd_vgg16
+def test_variant_suffixes_name_their_training_options():
+    from opgan.presets import ABLATIONS, SWEEPS, sweep_config, variant_options
 
-    G = tiny_generator(k=2)
-    real = torch.rand(12, 1, 16, 16) * 2 - 1
-    row = ex.sample_quality({2: G}, real, seed=5)[0]
-    assert row["k"] == 2 and row["images"] == 12
-    assert row["fd_vgg16"] == pytest.approx(fd_vgg16(G.sample(12, seed=5), real), rel=1e-9)
+    assert variant_options("-seed2-paper") == {"seed": 2, "pl_weight": 2.0}
+    assert variant_options("-affine0.1-paper") == {"affine_lr_mul": 0.1, "pl_weight": 2.0}
+    assert variant_options("") == {}
+    with pytest.raises(ValueError, match="unknown model variant"):
+        variant_options("-bogus")
+    for name in [*SWEEPS["cpu"], *ABLATIONS["cpu"]]:  # every shipped name means what its suffix says
+        cfg = sweep_config("cpu", name)
+        options = variant_options(name.split(f"-k{cfg.model.k}", 1)[1])
+        assert cfg.seed == options.get("seed", 0)
+        assert cfg.model.affine_lr_mul == options.get("affine_lr_mul", 1.0)
+        assert cfg.pl_weight == options.get("pl_weight", 0.0)
+        assert cfg.style_mixing == options.get("style_mixing", 0.9)
+
+
+def test_recipe_models_group_the_ablations_found_on_disk(tmp_path):
+    for stem, k in (("cpu-k1", 1), ("cpu-k64", 64), ("cpu-k64-paper", 64), ("cpu-k64-affine0.1-paper", 64), ("cpu-k1-seed2-nomix", 1)):
+        G = tiny_generator(k=1)
+        save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, tmp_path / f"{stem}.pt")
+    sweep = ex.Sweep("cpu", [1, 64], [0], tmp_path, device="cpu")
+    found = {(row["path"].stem, row["recipe"], row["seed"]) for row in ex.recipe_models(sweep)}
+    assert found == {("cpu-k1", ex.RECIPE_LABELS[""], 0), ("cpu-k64", ex.RECIPE_LABELS[""], 0),
+                     ("cpu-k64-paper", ex.RECIPE_LABELS["-paper"], 0), ("cpu-k1-seed2-nomix", ex.RECIPE_LABELS["-nomix"], 2)}
