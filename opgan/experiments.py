@@ -30,7 +30,7 @@ from opgan.diagnostics import distance_from_init, initial_generator
 from opgan.files import code_version, device_description, write_csv, write_json
 from opgan.interpolate import frames, midpoint_realism, path_smoothness
 from opgan.invert import InversionConfig, config_dict
-from opgan.metrics import fd_vgg16, frechet_distance, vgg16_features
+from opgan.metrics import fd_vgg16
 from opgan.networks import Generator, ModelConfig
 from opgan.presets import PRESETS, make_config, variant_options
 from opgan.reconstruct import invert_to_folder
