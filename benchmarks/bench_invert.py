@@ -17,7 +17,8 @@ import torch
 
 from opgan.checkpoint import load_generator
 from opgan.data import load_images, to_float
-from opgan.files import provenance, write_json
+from opgan.environment import provenance
+from opgan.files import write_json
 from opgan.invert import InversionConfig, invert
 from opgan.networks import Generator
 from opgan.presets import make_config

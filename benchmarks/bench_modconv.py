@@ -1,6 +1,6 @@
 """Forward+backward time of one modulated 3x3 convolution for each computation path and row count.
 
-This is the measurement behind ``opgan.networks.ROWS_PATH_MAX_ROW_PIXELS`` (run it for sizes 4, 8, 16, 32):
+This is the measurement behind ``opgan.networks.CPU_ROWS_PATH_MAX_ROW_PIXELS`` (run it for sizes 4, 8, 16, 32):
     python benchmarks/bench_modconv.py --batch 32 --channels 64 --size 32
 """
 
@@ -20,10 +20,10 @@ def time_path(method: str, rows: int, batch: int, channels: int, size: int, repe
     weight = torch.randn(channels, channels, 3, 3, requires_grad=True)
     styles = torch.randn(batch, rows, channels, requires_grad=True)
     for _ in range(2):  # warm-up
-        modulated_conv2d(x, weight, styles, method=method).square().mean().backward()
+        modulated_conv2d(x, weight, styles, path=method).square().mean().backward()
     start = time.perf_counter()
     for _ in range(repeats):
-        modulated_conv2d(x, weight, styles, method=method).square().mean().backward()
+        modulated_conv2d(x, weight, styles, path=method).square().mean().backward()
     return (time.perf_counter() - start) / repeats
 
 

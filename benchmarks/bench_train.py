@@ -22,7 +22,8 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
-from opgan.files import provenance, write_json
+from opgan.environment import provenance
+from opgan.files import write_json
 from opgan.presets import make_config
 from opgan.train import Trainer
 

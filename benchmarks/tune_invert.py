@@ -12,7 +12,8 @@ import sys
 
 from opgan.checkpoint import load_generator
 from opgan.data import load_images, to_float
-from opgan.files import provenance, write_json
+from opgan.environment import provenance
+from opgan.files import write_json
 from opgan.invert import InversionConfig, invert, reconstruction_metrics
 
 

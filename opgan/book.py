@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 FIGURE_ASSIGNMENT = re.compile(r"^\s*fig\b[^=\n]*=", re.MULTILINE)  # `fig = ...` or `fig, axes = ...`
 STATIC = ("_config.yml", "_toc.yml", "*.md", "images", "references.bib")
@@ -58,8 +59,10 @@ def missing_figures(notebook: dict) -> list[int]:
 
 
 def run_notebooks(scale: str, out: str | os.PathLike | None = None, config: str | os.PathLike = "_config.yml",
-                  only: list[str] | None = None, kernel: str = "python3") -> list[Path]:
-    """Executes the notebooks of a scale into `out` (default: the book folder); returns their paths."""
+                  only: list[str] | None = None, kernel: str = "python3",
+                  starting: Callable[[str, dict], None] | None = None) -> list[Path]:
+    """Executes the notebooks of a scale into `out` (default: the book folder); returns their paths.
+    `starting(name, parameters)` is called before each notebook runs (the CLI prints it)."""
     import nbformat
     import papermill
 
@@ -81,7 +84,8 @@ def run_notebooks(scale: str, out: str | os.PathLike | None = None, config: str 
         declared = set(papermill.inspect_notebook(str(source)))
         parameters = notebook_parameters(spec, scale, name, declared, extra)
         target = out / f"{name}.ipynb"
-        print(f"[{scale}] {name}: {parameters}", flush=True)
+        if starting is not None:
+            starting(name, parameters)
         try:
             papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(root),
                                        kernel_name=kernel, progress_bar=False)

@@ -115,34 +115,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_inversion_options(parser: argparse.ArgumentParser) -> None:
-    from opgan.invert import SPACES, InversionConfig
+    from opgan.networks import SPACES
 
-    defaults = InversionConfig()
-    group = parser.add_argument_group("inversion")
-    group.add_argument("--space", choices=SPACES, default=defaults.space, help=f"latent space (default {defaults.space})")
-    group.add_argument("--steps", type=int, default=defaults.steps, help=f"optimization steps (default {defaults.steps})")
-    group.add_argument("--lr", type=float, default=defaults.lr, help=f"Adam learning rate (default {defaults.lr})")
-    group.add_argument("--warmup", type=float, default=defaults.warmup, help=f"fraction of steps ramping the lr up (default {defaults.warmup})")
-    group.add_argument("--rampdown", type=float, default=defaults.rampdown, help=f"fraction of steps ramping it down (default {defaults.rampdown})")
-    group.add_argument("--lpips", choices=["vgg", "alex", "none"], default=defaults.lpips_net, help="LPIPS network of the loss (default vgg, as the paper)")
-    group.add_argument("--mse-weight", type=float, default=defaults.mse_weight, help=f"weight of an added MSE term (default {defaults.mse_weight})")
-    group.add_argument("--seed", type=int, default=defaults.seed, help="seed of z initializations (default 0)")
+    group = parser.add_argument_group("inversion (options left out take the preset's value)")
+    group.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
+                       help="scale whose inversion settings are the defaults (default cpu); " + "; ".join(
+                           f"{name}: " + ", ".join(f"{key} {value}" for key, value in spec["invert"].items() if key != "record_every")
+                           for name, spec in PRESETS.items()))
+    group.add_argument("--space", choices=SPACES, default="w+", help="latent space (default w+)")
+    group.add_argument("--steps", type=int, help="optimization steps")
+    group.add_argument("--lr", type=float, help="Adam learning rate")
+    group.add_argument("--warmup", type=float, help="fraction of steps ramping the lr up (default 0.05)")
+    group.add_argument("--rampdown", type=float, help="fraction of steps ramping it down (default 0.25)")
+    group.add_argument("--lpips", choices=["vgg", "alex", "none"], help="LPIPS network of the loss (the paper: vgg)")
+    group.add_argument("--mse-weight", type=float, help="weight of an added MSE term")
+    group.add_argument("--seed", type=int, default=0, help="seed of z initializations (default 0)")
     group.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
 
 def _inversion_config(args: argparse.Namespace):
-    from opgan.invert import InversionConfig
+    from opgan.presets import inversion_config
 
-    return InversionConfig(
-        space=args.space, steps=args.steps, lr=args.lr, warmup=args.warmup, rampdown=args.rampdown,
-        lpips_net=None if args.lpips == "none" else args.lpips, mse_weight=args.mse_weight, seed=args.seed,
-    )
-
-
-def _device(args: argparse.Namespace) -> str:
-    import torch
-
-    return args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    chosen = {"lpips_net": None if args.lpips == "none" else args.lpips} if args.lpips else {}
+    return dataclasses.replace(
+        inversion_config(args.preset, space=args.space, steps=args.steps, lr=args.lr, warmup=args.warmup,
+                         rampdown=args.rampdown, mse_weight=args.mse_weight, seed=args.seed),
+        record_every=0, **chosen)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -180,16 +178,17 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_sample(args: argparse.Namespace) -> int:
     from opgan.checkpoint import load_generator
+    from opgan.environment import pick_device
     from opgan.files import save_image_grid
 
-    generator, _ = load_generator(args.checkpoint, _device(args))
+    generator, _ = load_generator(args.checkpoint, pick_device(args.device))
     save_image_grid(generator.sample(args.n, args.seed, args.truncation), args.out, scale=args.scale)
     print(f"wrote {args.n} samples to {args.out}")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from opgan.experiments import export_model
+    from opgan.sweep import export_model
 
     export_model(args.checkpoint, args.out, args.fd_images)
     print(f"wrote {args.out} and {args.out}.json")
@@ -199,22 +198,23 @@ def run_export(args: argparse.Namespace) -> int:
 def run_invert(args: argparse.Namespace) -> int:
     from opgan.checkpoint import load_generator
     from opgan.data import load_images
-    from opgan.reconstruct import invert_to_folder
+    from opgan.environment import pick_device
+    from opgan.results import invert_to_folder
 
     cfg = _inversion_config(args)
-    generator, meta = load_generator(args.checkpoint, _device(args))
+    generator, _ = load_generator(args.checkpoint, pick_device(args.device))
     images = load_images(args.images, generator.cfg.resolution, generator.cfg.img_channels, split="all")
-    summary = invert_to_folder(generator, images, cfg, args.out, batch=args.batch, checkpoint=args.checkpoint)
-    print(summary)
+    print(invert_to_folder(generator, images, cfg, args.out, batch=args.batch, checkpoint=args.checkpoint))
     return 0
 
 
 def run_interpolate(args: argparse.Namespace) -> int:
     from opgan.checkpoint import load_generator
-    from opgan.reconstruct import interpolation_strip
+    from opgan.environment import pick_device
+    from opgan.interpolate import interpolation_strip
 
-    generator, _ = load_generator(args.checkpoint, _device(args))
-    interpolation_strip(generator, args.out, frames=args.frames, codes=args.codes, images=args.images, cfg=_inversion_config(args))
+    generator, _ = load_generator(args.checkpoint, pick_device(args.device))
+    interpolation_strip(generator, args.out, args.frames, codes=args.codes, images=args.images, cfg=_inversion_config(args))
     print(f"wrote {args.out}")
     return 0
 
@@ -228,7 +228,8 @@ def run_book(args: argparse.Namespace) -> int:
     from opgan.book import build_book, load_reproduction, run_notebooks
 
     start = time.perf_counter()
-    executed = run_notebooks(args.scale, args.out, args.config, args.only)
+    executed = run_notebooks(args.scale, args.out, args.config, args.only,
+                             starting=lambda name, parameters: print(f"[{args.scale}] {name}: {parameters}", flush=True))
     print(f"executed {len(executed)} notebooks in {time.perf_counter() - start:.0f} s")
     if not args.no_build:
         folder = Path(args.out) if args.out else Path(args.config).resolve().parent / load_reproduction(args.config)["book"]
@@ -242,14 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     from opgan.data import DataError
     from opgan.invert import InversionError
     from opgan.book import PipelineError
-    from opgan.experiments import ExperimentError
     from opgan.metrics import WeightsUnavailable
+    from opgan.results import ResultsError
+    from opgan.sweep import ExperimentError
 
     args = build_parser().parse_args(argv)
     handlers = {"train": run_train, "sample": run_sample, "export": run_export, "invert": run_invert, "interpolate": run_interpolate, "book": run_book}
     try:
         return handlers[args.command](args)
-    except (CheckpointError, DataError, InversionError, WeightsUnavailable, PipelineError, ExperimentError, ValueError, FileNotFoundError) as error:
+    except (CheckpointError, DataError, InversionError, WeightsUnavailable, PipelineError, ExperimentError, ResultsError,
+            ValueError, FileNotFoundError) as error:
         print(f"opgan {args.command}: error: {error}", file=sys.stderr)
         return 2
 

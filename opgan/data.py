@@ -148,8 +148,9 @@ def load_fashion_mnist(split: str = "train", root: str | os.PathLike | None = No
 # Image folders and zip archives
 
 
-def prepare_image(image: Image.Image, resolution: int, channels: int) -> np.ndarray:
-    """Any PIL image -> [channels, resolution, resolution] uint8: convert mode, centre-crop, resize."""
+def prepare_image(image: Image.Image, resolution: int, channels: int, name: str = "image") -> np.ndarray:
+    """Any PIL image -> [channels, resolution, resolution] uint8: convert mode, centre-crop, resize.
+    An image smaller than half the resolution gets a warning that names it."""
     if image.mode in ("P", "PA", "LA", "RGBA", "I", "I;16", "F", "CMYK", "YCbCr", "1"):
         image = image.convert("RGBA" if "A" in image.mode or image.mode == "P" else "RGB")
     if image.mode == "RGBA":  # composite transparency onto white rather than keeping a black matte
@@ -157,6 +158,8 @@ def prepare_image(image: Image.Image, resolution: int, channels: int) -> np.ndar
         image = Image.alpha_composite(background, image)
     image = image.convert("L" if channels == 1 else "RGB")
     width, height = image.size
+    if min(width, height) * 2 < resolution:  # usable, but mostly interpolation: say which one
+        warnings.warn(f"{name}: {width}x{height} px is enlarged more than 2x to {resolution}x{resolution}", stacklevel=2)
     side = min(width, height)
     left, top = (width - side) // 2, (height - side) // 2
     image = image.crop((left, top, left + side, top + side))
@@ -166,11 +169,11 @@ def prepare_image(image: Image.Image, resolution: int, channels: int) -> np.ndar
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 
 
-def _decode(data: bytes | Path, resolution: int, channels: int) -> np.ndarray:
+def _decode(data: bytes | Path, resolution: int, channels: int, name: str) -> np.ndarray:
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     with Image.open(source) as image:
         image.load()
-        return prepare_image(image, resolution, channels)
+        return prepare_image(image, resolution, channels, name)
 
 
 def load_image_source(path: str | os.PathLike, resolution: int, channels: int, limit: int | None = None) -> ImageSet:
@@ -200,7 +203,7 @@ def load_image_source(path: str | os.PathLike, resolution: int, channels: int, l
                 break
             try:
                 data = reader.read(item) if reader is not None else item
-                arrays.append(_decode(data, resolution, channels))
+                arrays.append(_decode(data, resolution, channels, name))
                 names.append(name)
             except (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile) as error:
                 skipped.append(f"{name} ({type(error).__name__}: {error})")
@@ -269,3 +272,15 @@ def convert_images(images: ImageSet, resolution: int | None, channels: int | Non
         resized = torch.nn.functional.interpolate(data.float(), size=(resolution, resolution), mode=mode)
         data = resized.round().clamp(0, 255).to(torch.uint8)
     return ImageSet(data.contiguous(), images.names, images.source)
+
+
+def out_of_domain_images(resolution: int, channels: int, faces: int = 4) -> ImageSet:
+    """Photos that scikit-image ships (no download): four scenes and the first `faces` LFW faces,
+    centre-cropped, resized and converted like any user image (`prepare_image`)."""
+    import skimage.data
+
+    photos = {name: getattr(skimage.data, name)() for name in ("astronaut", "camera", "coffee", "chelsea")}
+    lfw = skimage.data.lfw_subset()[:faces]  # float [0, 1] grayscale 25x25; the first 100 are faces
+    photos.update({f"lfw-face-{i}": (face * 255).round().astype(np.uint8) for i, face in enumerate(lfw)})
+    arrays = [prepare_image(Image.fromarray(array), resolution, channels, name) for name, array in photos.items()]
+    return ImageSet(torch.from_numpy(np.stack(arrays)), list(photos), "scikit-image")

@@ -1,4 +1,5 @@
-"""How far training moved each part of the generator from its random initialization.
+"""What training did to the generator's weights: how far each part moved from its random
+initialization, and the singular values of the affine layers.
 
 The paper's learning-rate multipliers (x0.01 for mapping and affine layers) are calibrated for
 about a million steps; at a small step budget they leave the style path at its initialization, and
@@ -49,3 +50,28 @@ def distance_from_init(model: nn.Module, initial: dict[str, torch.Tensor]) -> di
         start = initial[name].to(param.device, torch.float64)
         distances[group].append(((param.double() - start).norm() / start.norm().clamp_min(1e-12)).item())
     return {group: float(torch.tensor(values).median()) for group, values in distances.items() if values}
+
+
+def affine_singular_values(G: Generator) -> dict[str, torch.Tensor]:
+    """Singular values (descending) of every affine layer's effective weight (lr multiplier applied)."""
+    spectra = {}
+    for name, module in G.synthesis.named_modules():
+        if name.endswith("affine"):
+            spectra[name.removesuffix(".affine")] = torch.linalg.svdvals(module.effective_weight().detach().double().cpu())
+    if not spectra:
+        raise ValueError("the generator has no affine layers named '*.affine'")
+    return spectra
+
+
+def spectrum_summary(spectra: dict[str, torch.Tensor]) -> list[dict]:
+    """Per layer: largest singular value, its ratio to the median one, and the effective rank
+    (exp of the entropy of the normalized spectrum; equals the size for a flat spectrum)."""
+    rows = []
+    for layer, values in spectra.items():
+        p = values / values.sum()
+        rows.append({
+            "layer": layer, "size": len(values), "largest": values[0].item(),
+            "largest_over_median": (values[0] / values.median()).item(),
+            "effective_rank": torch.exp(-(p * p.clamp_min(1e-300).log()).sum()).item(),
+        })
+    return rows

@@ -1,16 +1,13 @@
-"""Writing results safely: atomic files, image grids, provenance records."""
+"""Writing results safely: atomic files (text, JSON, CSV tables, tensors) and image grids."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as _dt
 import io
 import json
 import math
 import os
-import platform
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,8 +15,6 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 from PIL import Image
-
-PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
 @contextlib.contextmanager
@@ -52,14 +47,19 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
 
 
 def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str] | None = None) -> None:
-    """Writes dicts as CSV (atomically): floats to 6 significant digits, missing values empty,
+    """Writes dicts as CSV (atomically): floats to 6 significant digits, missing values (and NaN) empty,
     columns in first-seen order unless given."""
     if columns is None:
         columns = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
     writer.writeheader()
-    writer.writerows({key: f"{value:.6g}" if isinstance(value, float) else value for key, value in row.items()} for row in rows)
+    def cell(value: Any) -> Any:
+        if isinstance(value, float):
+            return "" if math.isnan(value) else f"{value:.6g}"
+        return value
+
+    writer.writerows({key: cell(value) for key, value in row.items()} for row in rows)
     write_text(path, buffer.getvalue())
 
 
@@ -69,18 +69,18 @@ def torch_save(obj: Any, path: str | os.PathLike) -> None:
 
 
 def image_grid(images: torch.Tensor, columns: int | None = None, padding: int = 1) -> np.ndarray:
-    """float [-1, 1] or uint8 images [N, C, H, W] -> one HxW(x3) uint8 array, row-major."""
-    if images.dtype != torch.uint8:
-        images = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    images = images.cpu()
-    count, channels, height, width = images.shape
+    """float [-1, 1] or uint8 images [N, C, H, W] -> one HxW(x3) uint8 array, row-major, black
+    padding (torchvision's make_grid, with `columns` kept even when there are fewer images)."""
+    from torchvision.utils import make_grid
+
+    from opgan.data import to_uint8
+
+    images = (images if images.dtype == torch.uint8 else to_uint8(images)).cpu()
+    count, channels = images.shape[:2]
     columns = columns or math.ceil(math.sqrt(count))
-    rows = math.ceil(count / columns)
-    grid = torch.zeros(channels, rows * (height + padding) + padding, columns * (width + padding) + padding, dtype=torch.uint8)
-    for index in range(count):
-        top = padding + (index // columns) * (height + padding)
-        left = padding + (index % columns) * (width + padding)
-        grid[:, top : top + height, left : left + width] = images[index]
+    if count < columns:  # make_grid narrows the grid to the images it has
+        images = torch.cat([images, images.new_zeros(columns - count, *images.shape[1:])])
+    grid = make_grid(images, nrow=columns, padding=padding, pad_value=0)
     array = grid.numpy()
     return array[0] if channels == 1 else array.transpose(1, 2, 0)
 
@@ -94,41 +94,3 @@ def save_image_grid(
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     with atomic_path(path) as temp:
         picture.save(temp, format="PNG")
-
-
-def code_version() -> str:
-    """`git describe` of the checkout the package runs from (``-dirty`` when tracked files other than
-    the outputs in book/ and checkpoints/ changed), else the installed package version."""
-    def git(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", *args], cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=10)
-
-    try:
-        described = git("describe", "--always", "--abbrev=12")
-        if described.returncode == 0 and described.stdout.strip():
-            # a book build rewrites the executed notebooks it is recording the provenance of
-            changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)book", ":(exclude)checkpoints")
-            return described.stdout.strip() + ("-dirty" if changed.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        pass
-    from opgan import __version__
-
-    return f"opgan-{__version__}"
-
-
-def device_description(device: torch.device | str) -> str:
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
-
-def provenance(device: torch.device | str = "cpu", **extra: Any) -> dict:
-    """What produced a result: code and package versions, device, time, plus the caller's fields."""
-    return {
-        "code_version": code_version(),
-        "torch": str(torch.__version__),
-        "python": platform.python_version(),
-        "device": device_description(device),
-        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        **extra,
-    }

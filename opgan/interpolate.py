@@ -1,12 +1,18 @@
-"""Paths between latent codes: linear in W / W+, spherical in Z; midpoint realism and path smoothness."""
+"""Paths between latent codes: linear in W / W+, spherical in Z; midpoint realism, path smoothness,
+and the strips of `opgan interpolate` and of the paper's Figure 1."""
 
 from __future__ import annotations
 
+import os
+
 import torch
 
-from opgan.invert import synthesize
+from opgan.data import load_images, to_float
+from opgan.files import save_image_grid
+from opgan.invert import InversionConfig, invert
 from opgan.metrics import frechet_distance, lpips_distance, vgg16_features
 from opgan.networks import Generator
+from opgan.results import read_code
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -31,7 +37,7 @@ def interpolate_codes(a: torch.Tensor, b: torch.Tensor, alpha: float, space: str
 @torch.no_grad()
 def frames(G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, alphas: list[float]) -> torch.Tensor:
     """Images along the path for each alpha: [len(alphas), N, C, H, W] for codes a, b of N images."""
-    return torch.stack([synthesize(G, interpolate_codes(a, b, alpha, space), space).clamp(-1, 1) for alpha in alphas])
+    return torch.stack([G.synthesize(interpolate_codes(a, b, alpha, space), space).clamp(-1, 1) for alpha in alphas])
 
 
 def distinct_pairs(count: int, pairs: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,8 +64,8 @@ def midpoint_realism(G: Generator, codes: torch.Tensor, space: str, real: torch.
     if count < 2:
         raise ValueError("midpoint realism needs at least 2 codes")
     first, second = distinct_pairs(count, min(pairs or count, count * (count - 1) // 2), seed)
-    midpoints = synthesize(G, interpolate_codes(codes[first], codes[second], 0.5, space), space).clamp(-1, 1)
-    endpoints = synthesize(G, codes[first], space).clamp(-1, 1)
+    midpoints = G.synthesize(interpolate_codes(codes[first], codes[second], 0.5, space), space).clamp(-1, 1)
+    endpoints = G.synthesize(codes[first], space).clamp(-1, 1)
     midpoint_features, endpoint_features = vgg16_features(midpoints), vgg16_features(endpoints)
     return {
         "fd_midpoints": frechet_distance(midpoint_features, real_features),
@@ -86,3 +92,61 @@ def path_smoothness(G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, 
         "path_length": distances.sum(0),
         "evenness": distances.max(0).values / distances.mean(0).clamp_min(1e-8),
     }
+
+
+def interpolation_measures(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int,
+                           seed: int = 0) -> tuple[dict, torch.Tensor]:
+    """Midpoint realism over `pairs` distinct random pairs and path smoothness between consecutive
+    codes: a table row, and the midpoints' VGG16 features (for intervals on the realism)."""
+    realism = midpoint_realism(G, codes, space, real, pairs=pairs, seed=seed)
+    count = len(codes) - len(codes) % 2
+    smooth = path_smoothness(G, codes[0:count:2], codes[1:count:2], space)
+    features = realism.pop("midpoint_features")
+    realism.pop("endpoint_features")
+    return {
+        **realism,
+        "mean_step_lpips": smooth["mean_step"].mean().item(),
+        "max_step_lpips": smooth["max_step"].mean().item(),
+        "evenness": smooth["evenness"].mean().item(),
+    }, features
+
+
+def figure_one_strip(G: Generator, codes: torch.Tensor, targets: torch.Tensor, space: str, pair: tuple[int, int],
+                     alphas: tuple[float, ...] = (0.25, 0.5, 0.75)) -> torch.Tensor:
+    """Target A, inversion A, the frames at `alphas`, inversion B, target B (the paper's Figure 1)."""
+    a, b = codes[pair[0]: pair[0] + 1], codes[pair[1]: pair[1] + 1]
+    path = frames(G, a, b, space, [0.0, *alphas, 1.0])[:, 0].cpu()
+    return torch.cat([targets[pair[0]: pair[0] + 1], path, targets[pair[1]: pair[1] + 1]])
+
+
+def interpolation_strip(G: Generator, out: str | os.PathLike, frames_count: int = 8, codes: list[str] | None = None,
+                        images: list[str] | None = None, cfg: InversionConfig | None = None) -> torch.Tensor:
+    """Saves a strip from A to B, between two code files or two images (inverted first, and shown
+    at both ends), and returns its images."""
+    if frames_count < 2:
+        raise ValueError(f"--frames must be at least 2 (the two endpoints), got {frames_count}")
+    device = G.mapping.w_avg.device
+    ends = []
+    if codes is not None:
+        states = [read_code(path) for path in codes]
+        if states[0]["space"] != states[1]["space"]:
+            raise ValueError(f"codes are from different spaces: {states[0]['space']} and {states[1]['space']}")
+        for path, state in zip(codes, states):
+            if state["k"] != G.cfg.k:
+                raise ValueError(f"{path} is a code for k={state['k']}, the checkpoint's model has k={G.cfg.k}")
+        space = states[0]["space"]
+        a, b = (state["code"].unsqueeze(0).to(device) for state in states)
+    else:
+        cfg = cfg or InversionConfig()
+        targets = torch.cat([
+            to_float(load_images(path, G.cfg.resolution, G.cfg.img_channels, split="all").images[:1]) for path in images
+        ])
+        result = invert(G, targets, cfg, progress=False)
+        space = cfg.space
+        a, b = result.codes[:1], result.codes[1:2]
+        ends = [targets[:1].to(device), targets[1:2].to(device)]
+    strip = frames(G, a, b, space, [i / (frames_count - 1) for i in range(frames_count)])[:, 0]
+    if ends:
+        strip = torch.cat([ends[0], strip, ends[1]])
+    save_image_grid(strip, out, columns=len(strip), scale=2)
+    return strip

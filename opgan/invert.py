@@ -16,9 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from opgan.metrics import LPIPS, _cached_lpips, mse, psnr, ssim
-from opgan.networks import Generator, ModelConfig, rows_for_layer
-
-SPACES = ("z", "w", "w+")
+from opgan.networks import SPACES, Generator
 
 
 class InversionError(RuntimeError):
@@ -66,29 +64,10 @@ def latent_size(G: Generator, space: str) -> int:
     return {"z": cfg.k * cfg.z_dim, "w": cfg.k * cfg.w_dim, "w+": cfg.num_ws * cfg.k * cfg.w_dim}[space]
 
 
-def rows_used_per_slot(cfg: ModelConfig) -> list[int]:
-    """How many rows of each W+ slot some layer reads (narrow layers read only their first rows).
-
-    Slot order as in the synthesis network: the 4x4 block reads slot 0 (conv) and 1 (ToRGB); every
-    later block reads slots s (upsampling conv), s+1 (conv) and s+2 (ToRGB, shared with the next block).
-    """
-    used = [0] * cfg.num_ws
-    torgb_rows = cfg.img_channels if cfg.k >= cfg.img_channels else 1  # as in networks.ToRGB
-    widths = cfg.synthesis_widths()
-    used[0], used[1] = rows_for_layer(cfg.k, widths[0]), torgb_rows
-    for block, width in enumerate(widths[1:]):
-        slot = 1 + 2 * block
-        rows = rows_for_layer(cfg.k, width)
-        used[slot] = max(used[slot], rows)
-        used[slot + 1] = max(used[slot + 1], rows)
-        used[slot + 2] = max(used[slot + 2], torgb_rows)
-    return used
-
-
 def used_latent_size(G: Generator, space: str) -> int:
     """Values of a code that actually affect the image (W+ rows that no layer reads are excluded)."""
     if space == "w+":
-        return sum(rows_used_per_slot(G.cfg)) * G.cfg.w_dim
+        return sum(G.rows_per_slot()) * G.cfg.w_dim
     return latent_size(G, space)
 
 
@@ -102,17 +81,6 @@ def initial_codes(G: Generator, count: int, space: str, seeds: list[int] | None 
         return torch.stack(draws).to(device)
     w = G.mapping.w_avg.detach().view(1, 1, -1).expand(count, cfg.k, -1)
     return (w if space == "w" else w.unsqueeze(1).expand(-1, G.num_ws, -1, -1)).clone()
-
-
-def synthesize(G: Generator, codes: torch.Tensor, space: str) -> torch.Tensor:
-    """Images from codes of a space (z goes through the mapping network; w is shared by all slots)."""
-    if space == "z":
-        return G.synthesis(G.broadcast_ws(G.mapping(codes)), noise_mode="const")
-    if space == "w":
-        return G.synthesis(G.broadcast_ws(codes), noise_mode="const")
-    if space == "w+":
-        return G.synthesis(codes, noise_mode="const")
-    raise ValueError(f"unknown latent space {space!r}; choose one of {', '.join(SPACES)}")
 
 
 def learning_rate(step: int, steps: int, base: float, warmup: float, rampdown: float) -> float:
@@ -143,7 +111,17 @@ def invert(
         raise InversionError(f"target images {bad} contain NaN or infinite values")
     device = G.mapping.w_avg.device
     targets = targets.to(device).float()
+    trainable = [p for p in G.parameters() if p.requires_grad]  # handed back as they came
     G.requires_grad_(False)
+    try:
+        return _optimize(G, targets, cfg, seeds, progress)
+    finally:
+        for p in trainable:
+            p.requires_grad_(True)
+
+
+def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: list[int] | None, progress: bool) -> InversionResult:
+    model_cfg, device = G.cfg, targets.device
     perceptual: LPIPS | None = _cached_lpips(cfg.lpips_net, 64, str(device)) if cfg.lpips_net else None
 
     codes = initial_codes(G, len(targets), cfg.space, seeds, cfg.seed).requires_grad_(True)
@@ -155,7 +133,7 @@ def invert(
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg.steps, cfg.lr, cfg.warmup, cfg.rampdown)
-        images = synthesize(G, codes, cfg.space)
+        images = G.synthesize(codes, cfg.space)
         per_image = torch.zeros(len(targets), device=device)
         if perceptual is not None:
             per_image = per_image + cfg.lpips_weight * perceptual(images, targets)
@@ -173,7 +151,7 @@ def invert(
         if step % 10 == 0:
             bar.set_postfix(loss=f"{per_image.mean().item():.4f}")
     with torch.no_grad():
-        reconstructions = synthesize(G, codes, cfg.space).clamp(-1, 1)
+        reconstructions = G.synthesize(codes, cfg.space).clamp(-1, 1)
     if cfg.record_every:
         _record(records, cfg.steps, reconstructions, targets, perceptual if cfg.record_lpips else None)
     return InversionResult(

@@ -1,4 +1,4 @@
-"""Image metrics on batches: PSNR, SSIM, MSE, LPIPS (real offline weights), FD-VGG16, FID when possible.
+"""Image metrics on batches: PSNR, SSIM, MSE, LPIPS (real offline weights), FD-VGG16.
 
 Every function takes float images in [-1, 1], NCHW, and returns one value per image (or one value
 per set for the Fréchet distances).  LPIPS always runs with real ImageNet backbone weights: from
@@ -259,25 +259,3 @@ def fd_vgg16(images_a: torch.Tensor, images_b: torch.Tensor, size: int = 64) -> 
     """
     return frechet_distance(vgg16_features(images_a, size), vgg16_features(images_b, size))
 
-
-INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
-
-
-def fid(images_a: torch.Tensor, images_b: torch.Tensor) -> float:
-    """Standard FID (torchmetrics + torch-fidelity's Inception) when its weights are on disk.
-
-    Raises WeightsUnavailable with the reason when torch-fidelity or its Inception file is missing
-    (offline machines): callers print the reason and go on with FD-VGG16.
-    """
-    hub = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "hub" / "checkpoints"
-    if importlib.util.find_spec("torch_fidelity") is None:
-        raise WeightsUnavailable("FID needs torch-fidelity (pip install torch-fidelity) and its Inception weights")
-    if not (hub / INCEPTION_FILE).is_file():
-        raise WeightsUnavailable(f"FID skipped: Inception weights {hub / INCEPTION_FILE} are not on disk (needs one download)")
-    from torchmetrics.image.fid import FrechetInceptionDistance
-
-    metric = FrechetInceptionDistance(feature=2048, normalize=True)
-    to_unit = lambda x: _as_rgb(((x.float() + 1) / 2).clamp(0, 1), 0)
-    metric.update(to_unit(images_a), real=True)
-    metric.update(to_unit(images_b), real=False)
-    return float(metric.compute())

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+SPACES = ("z", "w", "w+")  # latent spaces a code can live in
 LEAKY_SLOPE = 0.2
 LEAKY_GAIN = math.sqrt(2.0)
 
@@ -187,16 +188,33 @@ class MappingNetwork(nn.Module):
 # Synthesis network
 
 
-def rows_for_layer(k: int, out_channels: int) -> int:
-    """Style rows a layer uses: all k, or its first `out_channels` rows when it is narrower."""
+def layer_rows(k: int, out_channels: int) -> int:
+    """Style rows a modulated 3x3 layer reads: all k, or its first `out_channels` rows when it is narrower."""
     return min(k, out_channels)
 
 
-# The row-grouped path replicates the input once per row; it wins while rows x H x W is small.
-# Measured forward+backward on the 2-core CPU, batch 32, 64 channels (benchmarks/bench_modconv.py):
-# rows path faster up to 8 rows at 4x4, 8 rows at 8x8, 2 rows at 16x16, never at 32x32 (there the
-# grouped path is faster even for one row: 72 vs 101 ms).  Not measured on GPUs.
-ROWS_PATH_MAX_ROW_PIXELS = 512
+def torgb_rows(k: int, img_channels: int) -> int:
+    """Style rows a ToRGB layer reads: one per image channel when k allows equal blocks, else one
+    shared row (k = 1, or k = 2 for RGB), as in StyleGAN2."""
+    return img_channels if k >= img_channels else 1
+
+
+MODCONV_PATHS = ("rows", "grouped")
+
+# The default choice between the two ways of computing the same modulated convolution.  On CUDA
+# the grouped path (StyleGAN2-ADA's fused modconv).  On CPU the rows path while rows x H x W is
+# small: measured forward + backward at batch 32, 64 channels on 2 cores with
+# benchmarks/bench_modconv.py (rerun it on the machine at hand, and pick per layer with
+# Generator.set_modconv_path), the rows path won up to 8 rows at 4x4 and 8x8 and 2 rows at 16x16,
+# and never at 32x32.  The two paths agree to float rounding.
+CPU_ROWS_PATH_MAX_ROW_PIXELS = 512
+
+
+def default_modconv_path(rows: int, height: int, width: int, device_type: str) -> str:
+    """The path `ModulatedLayer` takes unless told otherwise (see CPU_ROWS_PATH_MAX_ROW_PIXELS)."""
+    if device_type == "cuda":
+        return "grouped"
+    return "rows" if rows * height * width <= CPU_ROWS_PATH_MAX_ROW_PIXELS else "grouped"
 
 
 def modulated_conv2d(
@@ -205,17 +223,21 @@ def modulated_conv2d(
     styles: torch.Tensor,
     demodulate: bool = True,
     padding: int = 1,
-    method: str = "auto",
+    path: str = "grouped",
 ) -> torch.Tensor:
-    """Convolution of x [N, I, H, W] by weight [O, I, kh, kw] modulated by a style matrix.
+    """Convolution of x [N, I, H, W] by weight [O, I, kh, kw] modulated by a style matrix [N, R, I].
 
-    styles: [N, R, I] with R dividing O; row r modulates output channels r*O/R ... (r+1)*O/R - 1.
+    The paper's change is the row index: with R rows (R divides O), output channel o of image n uses
+
+        W'[n, o, i] = W[o, i] * S[n, row(o), i],   row(o) = o // (O / R),
+
+    and demodulation divides by its norm, W''[n, o] = W'[n, o] / sqrt(sum_{i, kh, kw} W'[n, o, i]^2 + 1e-8).
     R = 1 is StyleGAN2's modulated convolution.
 
-    method: "grouped" builds per-sample weights and runs one convolution grouped by sample;
-    "rows" scales the input once per row and runs one convolution grouped by row (cheap for small R
-    and small images, since the convolution then costs exactly an ordinary one); "auto" picks by
-    R x H x W (see ROWS_PATH_MAX_ROW_PIXELS).
+    Two paths compute it, equal up to float rounding: "grouped" builds the per-image weights W''
+    and runs one convolution grouped by image; "rows" scales the input once per row
+    (x[n, i] * S[n, r, i]) and runs one ordinary convolution grouped by row, then demodulates the
+    output: the same FLOPs as an unmodulated convolution, plus R copies of the input.
     """
     batch, in_channels, height, width = x.shape
     out_channels = weight.shape[0]
@@ -225,8 +247,6 @@ def modulated_conv2d(
             f"styles {list(styles.shape)} do not fit x {list(x.shape)} and weight {list(weight.shape)}"
         )
     block = out_channels // rows
-    if method == "auto":
-        method = "rows" if rows * height * width <= ROWS_PATH_MAX_ROW_PIXELS else "grouped"
 
     if demodulate:
         # d[n, o] = 1 / sqrt(sum_i (sum_{kh,kw} W[o,i]^2) * S[n, row(o), i]^2)
@@ -234,13 +254,13 @@ def modulated_conv2d(
         demod = torch.einsum("rbi,nri->nrb", weight_sq, styles.square())
         demod = (demod + 1e-8).rsqrt().reshape(batch, out_channels)
 
-    if method == "rows":
+    if path == "rows":
         scaled = (x.unsqueeze(1) * styles.unsqueeze(-1).unsqueeze(-1)).reshape(batch, rows * in_channels, height, width)
         out = F.conv2d(scaled, weight, padding=padding, groups=rows)
         if demodulate:
             out = out * demod.view(batch, out_channels, 1, 1)
         return out
-    if method == "grouped":
+    if path == "grouped":
         per_sample = weight.view(1, rows, block, in_channels, *weight.shape[2:]) * styles.view(
             batch, rows, 1, in_channels, 1, 1
         )
@@ -254,7 +274,7 @@ def modulated_conv2d(
             groups=batch,
         )
         return out.view(batch, out_channels, *out.shape[2:])
-    raise ValueError(f"unknown modulated_conv2d method {method!r}; use 'auto', 'rows' or 'grouped'")
+    raise ValueError(f"unknown modulated_conv2d path {path!r}; use one of {MODCONV_PATHS}")
 
 
 class ModulatedLayer(nn.Module):
@@ -262,7 +282,8 @@ class ModulatedLayer(nn.Module):
 
     def __init__(self, cfg: ModelConfig, in_channels: int, out_channels: int, resolution: int, upsample: bool) -> None:
         super().__init__()
-        self.rows = rows_for_layer(cfg.k, out_channels)
+        self.rows = layer_rows(cfg.k, out_channels)
+        self.modconv_path: str | None = None  # None: default_modconv_path for the input at hand
         self.affine = EqualLinear(cfg.w_dim, in_channels, bias_init=1.0, lr_mul=cfg.affine_lr_mul)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
         self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -276,7 +297,8 @@ class ModulatedLayer(nn.Module):
         styles = self.affine(w[:, : self.rows])  # [N, R, I]
         if self.upsample:
             x = upsample2x(x)
-        x = modulated_conv2d(x, self.weight, styles, demodulate=True, padding=1)
+        path = self.modconv_path or default_modconv_path(self.rows, x.shape[2], x.shape[3], x.device.type)
+        x = modulated_conv2d(x, self.weight, styles, demodulate=True, padding=1, path=path)
         if self.use_noise and noise_mode != "none":
             if noise_mode == "const":
                 noise = self.noise_const
@@ -292,10 +314,7 @@ class ToRGB(nn.Module):
     def __init__(self, cfg: ModelConfig, in_channels: int) -> None:
         super().__init__()
         out_channels = cfg.img_channels
-        # With fewer rows than image channels (e.g. k = 2 for RGB) the blocks cannot be equal:
-        # then every channel shares the first row, as in StyleGAN2.  (invert.rows_used_per_slot
-        # mirrors this rule.)
-        self.rows = out_channels if cfg.k >= out_channels else 1
+        self.rows = torgb_rows(cfg.k, out_channels)
         self.affine = EqualLinear(cfg.w_dim, in_channels, bias_init=1.0, lr_mul=cfg.affine_lr_mul)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))
         self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -303,7 +322,7 @@ class ToRGB(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w[:, : self.rows]) * self.style_gain
-        out = modulated_conv2d(x, self.weight, styles, demodulate=False, padding=0, method="rows")
+        out = modulated_conv2d(x, self.weight, styles, demodulate=False, padding=0, path="rows")  # 1x1: rows is cheapest
         return out + self.bias.view(1, -1, 1, 1)
 
 
@@ -400,6 +419,39 @@ class Generator(nn.Module):
         w = self.mapping(z, truncation_psi=truncation_psi, update_w_avg=update_w_avg)
         return self.synthesis(self.broadcast_ws(w), noise_mode=noise_mode)
 
+    def synthesize(self, codes: torch.Tensor, space: str) -> torch.Tensor:
+        """Images from codes of a space: z [N, k, z_dim] goes through the mapping network, a w code
+        [N, k, w_dim] feeds every slot, a w+ code is [N, num_ws, k, w_dim]; constant noise."""
+        if space == "z":
+            return self.synthesis(self.broadcast_ws(self.mapping(codes)), noise_mode="const")
+        if space == "w":
+            return self.synthesis(self.broadcast_ws(codes), noise_mode="const")
+        if space == "w+":
+            return self.synthesis(codes, noise_mode="const")
+        raise ValueError(f"unknown latent space {space!r}; choose one of {', '.join(SPACES)}")
+
+    def rows_per_slot(self) -> list[int]:
+        """How many rows of each W+ slot some layer reads, read off the layers themselves (narrow
+        layers read only their first rows).  A block reads its slots in order: the upsampling conv
+        (not in the 4x4 block), the conv, then ToRGB, whose slot the next block's first conv shares."""
+        used = [0] * self.num_ws
+        slot = 0
+        for block in self.synthesis.blocks:
+            layers = [block.conv1] if block.conv0 is None else [block.conv0, block.conv1]
+            for offset, layer in enumerate([*layers, block.torgb]):
+                used[slot + offset] = max(used[slot + offset], layer.rows)
+            slot += block.num_conv
+        return used
+
+    def set_modconv_path(self, path: str | None) -> None:
+        """Forces every modulated 3x3 layer onto one path ("rows" or "grouped"), or back to the
+        default choice (None); results agree to float rounding (see modulated_conv2d)."""
+        if path is not None and path not in MODCONV_PATHS:
+            raise ValueError(f"unknown modulated_conv2d path {path!r}; use one of {MODCONV_PATHS} or None")
+        for module in self.synthesis.modules():
+            if isinstance(module, ModulatedLayer):
+                module.modconv_path = path
+
 
 # --------------------------------------------------------------------------------------------
 # Discriminator
@@ -462,6 +514,3 @@ class Discriminator(nn.Module):
         x = self.conv(self.mbstd(x))
         return self.out(self.fc(x.flatten(1))).squeeze(1)
 
-
-def count_parameters(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())

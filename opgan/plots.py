@@ -70,7 +70,7 @@ def k_axis(ax: plt.Axes, ks: Iterable[int]) -> None:
 
 
 def metric_bars(rows: list[dict], x: str, metric: str, label: str, ax: plt.Axes | None = None, log_x: bool = False) -> plt.Axes:
-    """Mean ± std of one metric against `x`, a line per space (rows from `experiments.summarize`)."""
+    """Mean ± std of one metric against `x`, a line per space (rows from `stats.summarize`)."""
     ax = ax or plt.gca()
     for space in dict.fromkeys(row["space"] for row in rows):
         part = sorted((row for row in rows if row["space"] == space), key=lambda row: row[x])

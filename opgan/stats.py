@@ -106,3 +106,21 @@ def describe(estimate: Estimate, unit: str = "", digits: int = 3) -> str:
     form = f"{{:.{digits}f}}"
     text = f"{form.format(estimate.value)} [{form.format(estimate.low)}, {form.format(estimate.high)}]"
     return f"{text} {unit}".strip()
+
+
+def summarize(rows: list[dict], by: tuple[str, ...], metrics: tuple[str, ...] = ("psnr", "ssim", "lpips")) -> list[dict]:
+    """Mean and standard deviation of `metrics` per group of `by` columns (groups in first-seen
+    order), with the group's size as "images": the descriptive tables beside the claims."""
+    import pandas as pd
+
+    def as_tensor(values: pd.Series) -> torch.Tensor:
+        return torch.tensor(values.to_numpy(dtype="float64"))
+
+    # torch's float64 reductions, not numpy's pairwise sums: the tables the book has published keep
+    # their last digit
+    groups = pd.DataFrame(rows).groupby(list(by), sort=False)
+    table = groups.size().rename("images").to_frame()
+    for metric in metrics:
+        table[f"{metric}_mean"] = groups[metric].agg(lambda values: as_tensor(values).mean().item())
+        table[f"{metric}_std"] = groups[metric].agg(lambda values: as_tensor(values).std().item() if len(values) > 1 else 0.0)
+    return table.reset_index().to_dict("records")

@@ -1,4 +1,5 @@
-"""Training loop: non-saturating logistic loss, lazy R1, path-length regularization, style mixing, G EMA.
+"""The trainer: networks, optimizers, randomness, the loop, G EMA and checkpoints (the objective is
+`opgan.loss`).
 
 One code path from a laptop CPU to several GPUs: run it directly, or under ``torchrun`` for
 distributed data parallel (gloo on CPU, NCCL on CUDA).  Every rank draws the *global* batch from the
@@ -22,13 +23,14 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from opgan.checkpoint import export_generator, read_checkpoint, save_checkpoint
 from opgan.data import ImageSet, load_images, to_float
 from opgan.diagnostics import distance_from_init
-from opgan.files import provenance, save_image_grid, write_json, write_text
+from opgan.environment import provenance
+from opgan.files import save_image_grid, write_json, write_text
+from opgan.loss import StyleGAN2Loss
 from opgan.networks import Discriminator, Generator
 from opgan.presets import TrainConfig
 
@@ -70,41 +72,33 @@ def average_gradients(module: torch.nn.Module, world: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Losses
-
-
-def generate(
-    G: Generator, z: torch.Tensor, mix_z: torch.Tensor | None, mix_cutoff: torch.Tensor | None, update_w_avg: bool
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images and the W+ codes that made them; slots >= cutoff come from `mix_z` (style mixing)."""
-    ws = G.broadcast_ws(G.mapping(z, update_w_avg=update_w_avg))
-    if mix_z is not None:
-        mix_ws = G.broadcast_ws(G.mapping(mix_z))
-        slot = torch.arange(G.num_ws, device=z.device).view(1, -1, 1, 1)
-        ws = torch.where(slot >= mix_cutoff.view(-1, 1, 1, 1), mix_ws, ws)
-    else:
-        ws = ws.contiguous()
-    return G.synthesis(ws), ws
-
-
-def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
-    return grad.square().sum(dim=(1, 2, 3))
-
-
-def path_lengths(images: torch.Tensor, ws: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-    """StyleGAN2's path length, over the whole k-row matrix of every slot: ws is [N, num_ws, k, dim].
-
-    The authors' code averages the squared gradient norm over all num_ws x k row vectors, takes the
-    root and multiplies by sqrt(k) (their ``ppl_power`` 0.5); that is the root of the mean over
-    slots of each slot matrix's squared Frobenius norm.  For k = 1 this is StyleGAN2's.
-    """
-    (grad,) = torch.autograd.grad((images * noise).sum(), ws, create_graph=True)
-    return grad.square().sum(dim=(2, 3)).mean(dim=1).sqrt()
-
-
-# --------------------------------------------------------------------------------------------
 # The trainer
+
+
+class RunningMeans:
+    """Sums of the step statistics, kept on the device (float64) so that no step waits for it; read
+    with one synchronization per log interval."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, stats: dict[str, torch.Tensor]) -> None:
+        for key, value in stats.items():
+            self.sums[key] = self.sums[key] + value.double() if key in self.sums else value.double()
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def means(self, images_seen: int) -> dict[str, float]:
+        """The window's mean of every statistic; FloatingPointError when one is not finite."""
+        if not self.sums:
+            return {}
+        sums = torch.stack(list(self.sums.values())).tolist()
+        means = {key: total / self.counts[key] for key, total in zip(self.sums, sums)}
+        for key, value in means.items():
+            if not math.isfinite(value):
+                raise FloatingPointError(f"{key} became {value} in the log window ending at {images_seen} images")
+        return means
+
 
 
 class Trainer:
@@ -156,7 +150,8 @@ class Trainer:
         self.sample_z = torch.randn(
             cfg.sample_count, model_cfg.k, model_cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)
         )
-        self.pl_mean = torch.zeros([], device=self.device)
+        self.loss = StyleGAN2Loss(self.G, self.D, cfg.r1_gamma, cfg.r1_interval, cfg.pl_weight, cfg.pl_interval,
+                                  cfg.pl_decay, self.autocast, self.world)
         self.images_seen = 0
         self.step = 0
         self.wall_seconds = 0.0
@@ -175,7 +170,7 @@ class Trainer:
             "D": self.D.state_dict(),
             "opt_G": self.opt_G.state_dict(),
             "opt_D": self.opt_D.state_dict(),
-            "pl_mean": self.pl_mean.cpu(),
+            "pl_mean": self.loss.pl_mean.cpu(),
             "rng": self.rng.get_state(),
             "torch_rng": torch.get_rng_state(),
             "images_seen": self.images_seen,
@@ -195,7 +190,7 @@ class Trainer:
         self.D.load_state_dict(state["D"])
         self.opt_G.load_state_dict(state["opt_G"])
         self.opt_D.load_state_dict(state["opt_D"])
-        self.pl_mean = state["pl_mean"].to(self.device)
+        self.loss.pl_mean.copy_(state["pl_mean"])
         self.rng.set_state(state["rng"].cpu())  # map_location may have moved it to the GPU
         torch.set_rng_state(state["torch_rng"].cpu())
         self.images_seen = state["images_seen"]
@@ -236,8 +231,9 @@ class Trainer:
         start = self.rank * self.local_batch
         return z, mix_z, cutoff[start : start + self.local_batch].to(self.device)
 
-    def train_step(self) -> dict[str, float]:
-        """One discriminator step then one generator step, both on the same generated batch.
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One discriminator step then one generator step, both on the same generated batch; returns
+        the step's statistics as detached tensors on the device.
 
         The fakes are generated once with their graph: the D step uses them detached, and the G step
         back-propagates through them after D's update (G has not changed in between).  That saves
@@ -245,57 +241,33 @@ class Trainer:
         anew for each phase, as StyleGAN2-ADA does.
         """
         cfg, G, D = self.cfg, self.G, self.D
-        do_r1 = cfg.r1_gamma > 0 and self.step % cfg.r1_interval == 0
-        do_pl = cfg.pl_weight > 0 and self.step % cfg.pl_interval == 0
-        stats: dict[str, float] = {}
+        with_r1 = cfg.r1_gamma > 0 and self.step % cfg.r1_interval == 0
+        with_pl = cfg.pl_weight > 0 and self.step % cfg.pl_interval == 0
 
         G.requires_grad_(True)
-        z, mix_z, cutoff = self.latents()
-        with self.autocast:
-            fake, _ = generate(G, z, mix_z, cutoff, update_w_avg=True)
+        fake, _ = self.loss.generate(*self.latents(), update_w_avg=True)
 
-        # Discriminator: logistic loss (+ lazy R1 on the same real pass).
         D.requires_grad_(True)
-        real = self.real_batch().requires_grad_(do_r1)
-        with self.autocast:
-            fake_logits = D(fake.detach())
-            real_logits = D(real)
-        loss_D = F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
-        total_D = loss_D
-        if do_r1:
-            penalty = r1_penalty(real_logits.float(), real).mean()
-            total_D = total_D + penalty * (cfg.r1_gamma / 2) * cfg.r1_interval
-            stats["r1_penalty"] = penalty.item()
-        total_D.backward()
+        real = self.real_batch().requires_grad_(with_r1)
+        loss_D, stats = self.loss.discriminator(fake, real, with_r1)
+        loss_D.backward()
         average_gradients(D, self.world)
         self.opt_D.step()
         self.opt_D.zero_grad(set_to_none=True)
-        stats["loss_D"] = loss_D.item()
-        stats["real_score"] = real_logits.detach().float().mean().item()
-        stats["fake_score"] = fake_logits.detach().float().mean().item()
 
-        # Generator: non-saturating loss (+ lazy path-length regularization in the same step).
         D.requires_grad_(False)
-        with self.autocast:
-            loss_G = F.softplus(-D(fake)).mean()
+        loss_G, generator_stats = self.loss.generator(fake)
         loss_G.backward()
-        stats["loss_G"] = loss_G.item()
-        if do_pl:
+        stats.update(generator_stats)
+        if with_pl:
             pl_batch = max(1, self.local_batch // cfg.pl_batch_shrink)
             z, mix_z, cutoff = self.latents()
             sub = slice(0, pl_batch)
-            with self.autocast:
-                fake, ws = generate(G, z[sub], None if mix_z is None else mix_z[sub], None if cutoff is None else cutoff[sub], False)
+            fake, ws = self.loss.generate(z[sub], None if mix_z is None else mix_z[sub], None if cutoff is None else cutoff[sub])
             noise = self.draw(self.cfg.batch, *fake.shape[1:])[:pl_batch] / math.sqrt(fake.shape[2] * fake.shape[3])
-            lengths = path_lengths(fake.float(), ws, noise)
-            pl_mean = self.pl_mean.lerp(lengths.detach().mean(), cfg.pl_decay)
-            if self.world > 1:
-                dist.all_reduce(pl_mean)
-                pl_mean /= self.world
-            self.pl_mean.copy_(pl_mean)
-            penalty = (lengths - pl_mean).square().mean()
-            (penalty * cfg.pl_weight * cfg.pl_interval).backward()
-            stats["pl_penalty"] = penalty.item()
+            loss_pl, pl_stats = self.loss.path_length(fake, ws, noise)
+            loss_pl.backward()
+            stats.update(pl_stats)
         average_gradients(G, self.world)
         self.opt_G.step()
         self.opt_G.zero_grad(set_to_none=True)
@@ -352,24 +324,19 @@ class Trainer:
             total=cfg.total_images, initial=self.images_seen, unit="img", unit_scale=True,
             disable=not self.is_writer, desc=f"train k={cfg.model.k}", dynamic_ncols=True,
         )
-        window_start, window_images, sums, counts = time.perf_counter(), 0, {}, {}
+        window_start, window_images, window = time.perf_counter(), 0, RunningMeans()
         last = {}
         try:
             while self.images_seen < cfg.total_images and not self.stop_requested:
                 step_start = time.perf_counter()
-                stats = self.train_step()
+                window.add(self.train_step())
                 self.wall_seconds += time.perf_counter() - step_start
                 window_images += cfg.batch
-                for key, value in stats.items():
-                    if not math.isfinite(value):
-                        raise FloatingPointError(f"{key} became {value} at {self.images_seen} images")
-                    sums[key] = sums.get(key, 0.0) + value
-                    counts[key] = counts.get(key, 0) + 1
                 bar.update(cfg.batch)
                 crossed = lambda every: every > 0 and self.images_seen // every != (self.images_seen - cfg.batch) // every
                 if crossed(cfg.log_every) or self.images_seen >= cfg.total_images:
                     elapsed = time.perf_counter() - window_start
-                    last = {key: sums[key] / counts[key] for key in sums}
+                    last = window.means(self.images_seen)
                     drift = {f"drift_{group}": value for group, value in distance_from_init(self.G, self.G_init).items()}
                     record = {"images_seen": self.images_seen, "step": self.step, "img_per_s": window_images / elapsed,
                               "wall_seconds": self.wall_seconds, **last, **drift}
@@ -377,10 +344,11 @@ class Trainer:
                     if self.is_writer:
                         with open(log_path, "a") as log:
                             log.write(json.dumps(record) + "\n")
-                    window_start, window_images, sums, counts = time.perf_counter(), 0, {}, {}
+                    window_start, window_images, window = time.perf_counter(), 0, RunningMeans()
                 if self.is_writer and crossed(cfg.sample_every):
                     self.save_samples()
                 if crossed(cfg.checkpoint_every):
+                    window.means(self.images_seen)  # never checkpoint a run that has diverged
                     self.save()
         finally:
             bar.close()

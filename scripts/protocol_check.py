@@ -16,9 +16,13 @@ import dataclasses
 import time
 from pathlib import Path
 
-from opgan import claims, experiments as ex
-from opgan.files import code_version, write_csv
+from opgan import claims
+from opgan.environment import code_version
+from opgan.files import write_csv
 from opgan.invert import InversionConfig
+from opgan.presets import inversion_config
+from opgan.results import cached_inversion, read_results
+from opgan.sweep import Sweep, held_out_images
 
 
 def main() -> None:
@@ -27,18 +31,17 @@ def main() -> None:
     parser.add_argument("--ks", type=int, nargs=2, default=[1, 64], metavar=("K_SMALL", "K_LARGE"))
     parser.add_argument("--images", type=int, default=8, help="first N of the book's 64 test images")
     parser.add_argument("--steps", type=int, default=200, help="steps of the paper's protocol")
-    parser.add_argument("--book-steps", type=int, default=150, help="steps of the book's protocol (as in _config.yml)")
     parser.add_argument("--cache", default="runs/protocol-check")
     parser.add_argument("--out", default="book/results/protocol_paper.csv")
     args = parser.parse_args()
 
     start = time.perf_counter()
     k_small, k_large = args.ks
-    sweep = ex.Sweep("cpu", [k_small, k_large], [0], args.checkpoints, device="auto")
-    targets = ex.held_out_images(sweep.path(k_small), 64, part="test")
+    sweep = Sweep("cpu", [k_small, k_large], [0], args.checkpoints, device="auto")
+    targets = held_out_images(sweep.path(k_small), 64, part="test")
     targets = targets.subset(list(range(args.images)))
     protocols = {
-        "book (LPIPS-AlexNet + MSE, lr 0.2)": InversionConfig(steps=args.book_steps, lr=0.2, lpips_net="alex", mse_weight=1.0),
+        "book (LPIPS-AlexNet + MSE, lr 0.2)": inversion_config("cpu", record_every=0),
         "paper (LPIPS-VGG, lr 0.1)": InversionConfig(steps=args.steps, lr=0.1, lpips_net="vgg", mse_weight=0.0),
     }
     models = {"small": (sweep.model(k_small), sweep.path(k_small)), "large": (sweep.model(k_large), sweep.path(k_large)),
@@ -49,9 +52,9 @@ def main() -> None:
         results = {}
         for name, (G, path) in models.items():
             for space in ("w", "w+"):
-                folder = ex.reconstruct(G, targets, dataclasses.replace(config, space=space), args.cache,
-                                        f"{tag}-{name}-{space}", path, record_every=0, batch=args.images)
-                results[(name, space)] = [ex.read_results(folder)]
+                folder, _ = cached_inversion(G, targets, dataclasses.replace(config, space=space), args.cache,
+                                             f"{tag}-{name}-{space}", path, batch=args.images)
+                results[(name, space)] = [read_results(folder)]
         comparisons = [
             (f"Reconstruction improves with k ({space})", ("small", space), ("large", space)) for space in ("w", "w+")
         ] + [(f"k = {k_large} in W beats k = 1 in W+", ("small", "w+"), ("large", "w"))] + [

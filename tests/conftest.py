@@ -24,3 +24,11 @@ def tiny_config(**overrides):
                  ema_images=100, threads=0)
     train.update(overrides)
     return make_config("smoke", model, **train)
+
+
+def tiny_generator(k: int = 1, seed: int = 0):
+    """A 16-px grayscale generator (8 channels) seeded for repeatable weights, in eval mode."""
+    from opgan.networks import Generator, ModelConfig
+
+    torch.manual_seed(seed)
+    return Generator(ModelConfig(resolution=16, img_channels=1, z_dim=16, w_dim=16, channel_base=128, channel_max=8, k=k)).eval()

@@ -7,7 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from opgan.data import DataError, convert_images, load_image_source, load_images, split_indices, to_float, to_uint8
+from opgan.data import (
+    DataError, convert_images, load_image_source, load_images, out_of_domain_images, split_indices, to_float, to_uint8,
+)
 
 
 def test_fashion_mnist_test_split(fashion_test):
@@ -99,3 +101,18 @@ def test_convert_images_resolution_and_channels(fashion_test):
     small = convert_images(fashion_test.subset(range(4)), resolution=16, channels=3)
     assert small.images.shape == (4, 3, 16, 16)
     assert torch.equal(small.images[:, 0], small.images[:, 2])
+
+
+def test_out_of_domain_images_come_at_the_model_size():
+    photos = out_of_domain_images(32, 3, faces=2)
+    assert photos.images.shape == (6, 3, 32, 32) and photos.images.dtype == torch.uint8
+    assert "chelsea" in photos.names and photos.images.float().std() > 10
+
+
+def test_a_tiny_image_is_used_with_a_warning_that_names_it(tmp_path):
+    Image.new("L", (1, 1), 200).save(tmp_path / "dot.png")
+    Image.new("L", (20, 20), 50).save(tmp_path / "fine.png")
+    with pytest.warns(UserWarning, match=r"dot.png: 1x1 px is enlarged") as caught:
+        images = load_images(str(tmp_path), 32, 1, split="all")
+    assert len(images) == 2 and not any("fine.png" in str(w.message) for w in caught)
+    assert images.images[images.names.index("dot.png")].float().mean() == pytest.approx(200, abs=1)

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from opgan.interpolate import frames, interpolate_codes, midpoint_realism, path_smoothness, slerp
-from opgan.invert import initial_codes, synthesize
+from opgan.interpolate import distinct_pairs, frames, interpolate_codes, midpoint_realism, path_smoothness, slerp
+from opgan.invert import initial_codes
+from opgan.metrics import frechet_distance, vgg16_features
 from opgan.networks import Generator, ModelConfig
 
 SMALL = dict(resolution=16, img_channels=1, z_dim=8, w_dim=8, channel_base=128, channel_max=8)
@@ -18,8 +19,8 @@ def test_endpoints_equal_the_inputs(space):
     a, b = torch.randn(shape), torch.randn(shape)
     images = frames(G, a, b, space, [0.0, 0.5, 1.0])
     with torch.no_grad():
-        torch.testing.assert_close(images[0], synthesize(G, a, space).clamp(-1, 1))
-        torch.testing.assert_close(images[2], synthesize(G, b, space).clamp(-1, 1))
+        torch.testing.assert_close(images[0], G.synthesize(a, space).clamp(-1, 1))
+        torch.testing.assert_close(images[2], G.synthesize(b, space).clamp(-1, 1))
     assert (images[1] - images[0]).abs().max() > 1e-3
 
 
@@ -44,7 +45,13 @@ def test_midpoint_realism_and_smoothness_are_measured(fashion_test):
     codes = initial_codes(G, 12, "w") + 0.5 * torch.randn(12, 4, 8)
     real = to_float(convert_images(fashion_test.subset(range(24)), resolution=16, channels=1).images)
     realism = midpoint_realism(G, codes, "w", real, pairs=12)
-    assert realism["fd_midpoints"] > 0 and realism["fd_endpoints"] > 0 and realism["pairs"] == 12
+    assert realism["pairs"] == 12
+    reference = vgg16_features(real)
+    assert realism["fd_midpoints"] == pytest.approx(frechet_distance(realism["midpoint_features"], reference), rel=1e-6)
+    assert realism["fd_endpoints"] == pytest.approx(frechet_distance(realism["endpoint_features"], reference), rel=1e-6)
+    first, second = distinct_pairs(12, 12)
+    midpoints = G.synthesize((codes[first] + codes[second]) / 2, "w").clamp(-1, 1)
+    torch.testing.assert_close(realism["midpoint_features"], vgg16_features(midpoints), atol=1e-4, rtol=1e-4)
     smooth = path_smoothness(G, codes[:3], codes[3:6], "w", steps=4)
     assert smooth["mean_step"].shape == (3,) and (smooth["max_step"] >= smooth["mean_step"]).all()
     assert torch.allclose(smooth["path_length"], smooth["mean_step"] * 4)

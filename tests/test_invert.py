@@ -10,9 +10,7 @@ import torch
 
 from opgan.checkpoint import save_checkpoint
 from opgan.data import to_float
-from opgan.invert import (
-    InversionConfig, InversionError, initial_codes, invert, latent_size, rows_used_per_slot, synthesize, used_latent_size,
-)
+from opgan.invert import InversionConfig, InversionError, initial_codes, invert, latent_size, used_latent_size
 from opgan.networks import Generator, ModelConfig
 from opgan.presets import PRESETS
 
@@ -42,7 +40,7 @@ def test_spaces_shapes_and_latent_sizes(space, shape, size, targets):
     assert latent_size(G, space) == size
     assert result.reconstructions.shape == targets.shape
     assert result.loss_history.shape == (3, 3)
-    torch.testing.assert_close(synthesize(G, result.codes, space).clamp(-1, 1), result.reconstructions)
+    torch.testing.assert_close(G.synthesize(result.codes, space).clamp(-1, 1), result.reconstructions)
 
 
 def test_w_codes_start_at_w_avg_in_every_row():
@@ -52,8 +50,8 @@ def test_w_codes_start_at_w_avg_in_every_row():
 
 
 def test_used_latent_size_of_the_paper_model():
-    cfg = ModelConfig(**PRESETS["paper"]["model"])
-    assert sum(rows_used_per_slot(cfg)) * cfg.w_dim == 2_754_048  # the paper's "W+ ~ 2.75 M values"
+    paper = Generator(ModelConfig(**PRESETS["paper"]["model"]))
+    assert used_latent_size(paper, "w+") == 2_754_048  # the paper's "W+ ~ 2.75 M values"
     G = small_generator(k=8)
     assert used_latent_size(G, "w+") == (5 * 8 + 1) * 8  # the last slot feeds only ToRGB (1 row, grayscale)
 
@@ -151,3 +149,12 @@ def test_invert_cli_bad_inputs_name_the_culprit(tmp_path, checkpoint):
     assert result.returncode == 2 and "invalid choice" in result.stderr
     result = _run("interpolate", "--checkpoint", str(checkpoint), "--codes", str(tmp_path / "junk.pt"), str(tmp_path / "junk.pt"), "--out", str(tmp_path / "s.png"))
     assert result.returncode == 2 and "junk.pt" in result.stderr
+
+
+def test_inversion_hands_the_generator_back_as_it_came(targets):
+    G = small_generator(k=4)
+    G.requires_grad_(True)
+    G.mapping.requires_grad_(False)  # a caller's own choice, e.g. fine-tuning only the synthesis
+    before = [p.requires_grad for p in G.parameters()]
+    invert(G, targets, InversionConfig(space="w", steps=2, lpips_net=None), progress=False)
+    assert [p.requires_grad for p in G.parameters()] == before

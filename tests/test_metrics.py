@@ -89,12 +89,6 @@ def test_fd_vgg16_separates_real_from_distorted(fashion_test):
     assert metrics.frechet_distance(torch.randn(50, 4), torch.randn(50, 4) + 3) > 30
 
 
-def test_fid_without_inception_weights_says_why(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    with pytest.raises(metrics.WeightsUnavailable, match="Inception|torch-fidelity"):
-        metrics.fid(torch.zeros(2, 3, 8, 8), torch.zeros(2, 3, 8, 8))
-
-
 @pytest.mark.parametrize("sizes", [(40, 300, 64), (300, 200, 64)])  # fewer images than dimensions, and more
 def test_frechet_distance_matches_the_matrix_square_root_formula(sizes):
     import numpy as np

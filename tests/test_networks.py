@@ -24,8 +24,8 @@ def test_k1_layer_equals_textbook_stylegan2():
     torch.manual_seed(0)
     x, weight, style = torch.randn(3, 8, 6, 6), torch.randn(12, 8, 3, 3), torch.randn(3, 8)
     expected = textbook_modulated_conv(x, weight, style)
-    for method in ("rows", "grouped", "auto"):
-        got = modulated_conv2d(x, weight, style.unsqueeze(1), method=method)
+    for method in ("rows", "grouped"):
+        got = modulated_conv2d(x, weight, style.unsqueeze(1), path=method)
         torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
     got = modulated_conv2d(x, weight[:, :, 1:2, 1:2], style.unsqueeze(1), demodulate=False, padding=0)
     torch.testing.assert_close(got, textbook_modulated_conv(x, weight[:, :, 1:2, 1:2], style, demodulate=False))
@@ -40,7 +40,7 @@ def test_row_blocks_modulate_contiguous_output_channels(rows):
         [textbook_modulated_conv(x, weight[r * block : (r + 1) * block], styles[:, r]) for r in range(rows)], dim=1
     )
     for method in ("rows", "grouped"):
-        torch.testing.assert_close(modulated_conv2d(x, weight, styles, method=method), expected, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(modulated_conv2d(x, weight, styles, path=method), expected, atol=1e-5, rtol=1e-5)
 
 
 def test_equal_rows_reproduce_the_k1_image_exactly():
@@ -101,7 +101,7 @@ def test_demodulated_outputs_have_unit_scale(method, rows):
     x = torch.randn(16, 64, 8, 8)
     weight = torch.randn(64, 64, 3, 3)
     styles = torch.rand(16, rows, 64) * 2 + 0.1  # far from unit scale on purpose
-    out = modulated_conv2d(x, weight, styles, method=method)
+    out = modulated_conv2d(x, weight, styles, path=method)
     assert 0.85 < out.std().item() < 1.15
     per_channel = out.std(dim=(0, 2, 3))
     assert bool(((per_channel > 0.6) & (per_channel < 1.4)).all())
@@ -140,3 +140,78 @@ def test_paper_configuration_latent_sizes():
     assert cfg.num_ws == 14
     assert cfg.synthesis_widths() == [512, 512, 512, 512, 512, 256, 128]
     assert cfg.k * cfg.w_dim == 262_144  # the paper's W: 512 x 512
+
+
+@pytest.mark.parametrize("k, img_channels, channel_max", [(1, 3, 16), (2, 3, 16), (4, 1, 8), (16, 3, 16), (16, 1, 32)])
+def test_used_latent_size_is_the_support_of_the_gradient(k, img_channels, channel_max):
+    """Every W+ value that some layer reads gets a gradient, and no other: used_latent_size counts them."""
+    from opgan.invert import latent_size, used_latent_size
+
+    torch.manual_seed(k)
+    cfg = ModelConfig(resolution=16, img_channels=img_channels, z_dim=8, w_dim=8, channel_base=128, channel_max=channel_max, k=k)
+    G = Generator(cfg).eval()
+    codes = torch.randn(2, cfg.num_ws, k, cfg.w_dim, requires_grad=True)
+    (G.synthesize(codes, "w+") * torch.randn(2, img_channels, 16, 16)).sum().backward()
+    touched = int((codes.grad[0] != 0).sum())
+    assert touched == used_latent_size(G, "w+")
+    assert used_latent_size(G, "w+") <= latent_size(G, "w+")
+
+
+def test_truncation_pulls_every_row_towards_w_avg():
+    torch.manual_seed(3)
+    G = Generator(ModelConfig(k=4, **SMALL)).eval()
+    G.mapping.w_avg.copy_(torch.randn(16))
+    z = G.sample_z(3)
+    w = G.mapping(z)
+    for psi in (0.0, 0.5, 1.0, 1.5):
+        expected = G.mapping.w_avg + psi * (w - G.mapping.w_avg)
+        torch.testing.assert_close(G.mapping(z, truncation_psi=psi), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_resampling_is_the_stylegan2_filter_away_from_the_borders():
+    """Bilinear x2 equals zero insertion then [1,3,3,1] (gain 4); antialiased /2 equals [1,3,3,1]/8
+    per axis then decimation -- StyleGAN2's upfirdn2d filters; only the border handling differs."""
+    from opgan.networks import downsample2x, upsample2x
+
+    torch.manual_seed(4)
+    taps = torch.tensor([1.0, 3.0, 3.0, 1.0])
+    kernel = torch.outer(taps, taps).view(1, 1, 4, 4)
+    x = torch.randn(2, 1, 8, 8)
+    stuffed = torch.zeros(2, 1, 16, 16)
+    stuffed[..., ::2, ::2] = x
+    up = F.conv2d(F.pad(stuffed, (2, 1, 2, 1)), kernel / 16)
+    torch.testing.assert_close(upsample2x(x)[..., 2:-2, 2:-2], up[..., 2:-2, 2:-2])
+    x = torch.randn(2, 1, 16, 16)
+    down = F.conv2d(F.pad(x, (1, 2, 1, 2)), kernel / 64)[..., ::2, ::2]
+    torch.testing.assert_close(downsample2x(x)[..., 1:-1, 1:-1], down[..., 1:-1, 1:-1])
+
+
+def test_both_modconv_paths_make_the_same_images():
+    torch.manual_seed(5)
+    G = Generator(ModelConfig(k=4, **SMALL)).eval()
+    codes = torch.randn(3, G.num_ws, 4, 16)
+    G.set_modconv_path("rows")
+    by_rows = G.synthesize(codes, "w+")
+    G.set_modconv_path("grouped")
+    torch.testing.assert_close(G.synthesize(codes, "w+"), by_rows, atol=1e-5, rtol=1e-5)
+    G.set_modconv_path(None)
+    with pytest.raises(ValueError, match="unknown modulated_conv2d path"):
+        G.set_modconv_path("fast")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (runs where one is present)")
+def test_cuda_generates_inverts_and_trains(tmp_path):
+    from conftest import tiny_config
+    from opgan.data import ImageSet
+    from opgan.invert import InversionConfig, invert
+    from opgan.train import Trainer
+
+    G = Generator(ModelConfig(k=4, **SMALL)).cuda().eval()
+    images = G.sample(4)
+    assert images.is_cuda and torch.isfinite(images).all()
+    result = invert(G, images, InversionConfig(steps=3, lpips_net="alex"), progress=False)
+    assert result.codes.is_cuda and torch.isfinite(result.reconstructions).all()
+    data = ImageSet(torch.randint(0, 255, (16, 1, 16, 16), dtype=torch.uint8), [str(i) for i in range(16)], "random")
+    trainer = Trainer(tiny_config(mixed_precision=True), tmp_path / "run", data=data)
+    stats = trainer.train_step()
+    assert all(torch.isfinite(value) for value in stats.values())

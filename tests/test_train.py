@@ -14,7 +14,8 @@ import torch
 from conftest import tiny_config
 from opgan.checkpoint import CheckpointError, load_generator, read_checkpoint
 from opgan.data import convert_images
-from opgan.train import Trainer, path_lengths
+from opgan.loss import path_lengths
+from opgan.train import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -117,12 +118,12 @@ def test_path_length_by_hand_on_a_linear_generator():
 
 def test_style_mixing_takes_whole_slot_matrices_from_the_right_slots():
     from opgan.networks import Generator, ModelConfig
-    from opgan.train import generate
+    from opgan.loss import mix_styles
 
     G = Generator(ModelConfig(resolution=16, img_channels=1, k=4, z_dim=8, w_dim=8, channel_base=64, channel_max=8))
     z, mix_z = G.sample_z(3), G.sample_z(3)
     cutoff = torch.tensor([1, 3, G.num_ws])  # the last: no mixing
-    _, ws = generate(G, z, mix_z, cutoff, update_w_avg=False)
+    ws = mix_styles(G, z, mix_z, cutoff)
     w, mix_w = G.mapping(z), G.mapping(mix_z)
     for n in range(3):
         for slot in range(G.num_ws):
@@ -176,14 +177,12 @@ def _opgan(*args, **kwargs):
     return subprocess.run([sys.executable, "-m", "opgan", *args], capture_output=True, text=True, env=env, timeout=300, **kwargs)
 
 
-def test_smoke_preset_cli_trains_under_a_minute_and_samples(tmp_path):
-    start = time.perf_counter()
+def test_smoke_preset_cli_trains_samples_and_exports(tmp_path):
     result = _opgan("train", "--preset", "smoke", "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "run" / "generator.pt").is_file() and (tmp_path / "run" / "samples-latest.png").is_file()
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert all(math.isfinite(r["loss_G"]) and math.isfinite(r["loss_D"]) for r in log)
-    assert time.perf_counter() - start < 90  # a generous bound; the issue's budget is one minute of training
     result = _opgan("sample", "--checkpoint", str(tmp_path / "run" / "generator.pt"), "--n", "9", "--out", str(tmp_path / "grid.png"))
     assert result.returncode == 0, result.stderr[-2000:]
     from PIL import Image
@@ -194,7 +193,14 @@ def test_smoke_preset_cli_trains_under_a_minute_and_samples(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     record = json.loads((tmp_path / "small.pt.json").read_text())
     assert record["k"] == 1 and record["images_seen"] == 2000 and record["preset"] == "smoke"
-    assert record["fd_vgg16_samples_vs_test"] > 0 and record["fd_vgg16_images"] == 40
+    assert record["fd_vgg16_images"] == 40
+    from opgan.data import to_float
+    from opgan.metrics import fd_vgg16
+    from opgan.sweep import held_out_images
+
+    G, _ = load_generator(exported)  # the recorded FD-VGG16 is that of these samples against these images
+    real = to_float(held_out_images(exported, 40).images)
+    assert record["fd_vgg16_samples_vs_test"] == pytest.approx(fd_vgg16(G.sample(40, seed=123), real), rel=1e-4)
     assert load_generator(exported)[1]["images_seen"] == 2000
 
 
@@ -230,3 +236,44 @@ def test_two_process_ddp_on_cpu(tmp_path):
     log = [json.loads(line) for line in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
     assert len(log) == 3  # only rank 0 writes
     assert all(math.isfinite(r["loss_G"]) for r in log)
+
+
+def test_r1_penalty_closed_forms():
+    """For D(x) = <a, x> the penalty is |a|^2 per image; for D(x) = |x|^2 / 2 it is |x|^2."""
+    from opgan.loss import r1_penalty
+
+    torch.manual_seed(6)
+    real = torch.randn(3, 1, 4, 4, requires_grad=True)
+    a = torch.randn(1, 1, 4, 4)
+    torch.testing.assert_close(r1_penalty((real * a).sum((1, 2, 3)), real), a.square().sum().expand(3))
+    torch.testing.assert_close(r1_penalty(real.square().sum((1, 2, 3)) / 2, real), real.detach().square().sum((1, 2, 3)))
+
+
+def test_ema_update_closed_form(tmp_path, tiny_data):
+    """One update moves G_ema to G by 1 - 0.5^(batch / half-life), the half-life capped by the ramp-up."""
+    trainer = Trainer(tiny_config(ema_images=100, ema_rampup=0.05), tmp_path, data=tiny_data)
+    with torch.no_grad():
+        for p in trainer.G.parameters():
+            p.fill_(1.0)
+        for p in trainer.G_ema.parameters():
+            p.fill_(0.0)
+    trainer.images_seen = 10_000  # ramp-up cap 500 > 100: the half-life is 100 images
+    trainer.update_ema()
+    expected = 1 - 0.5 ** (trainer.cfg.batch / 100)
+    assert all(torch.allclose(p, torch.full_like(p, expected)) for p in trainer.G_ema.parameters())
+    trainer.images_seen = 40  # ramp-up cap: half-life 40 x 0.05 = 2 images
+    trainer.update_ema()
+    moved = expected + (1 - expected) * (1 - 0.5 ** (trainer.cfg.batch / 2))
+    assert all(torch.allclose(p, torch.full_like(p, moved)) for p in trainer.G_ema.parameters())
+
+
+def test_running_means_sync_once_and_refuse_non_finite_statistics():
+    from opgan.train import RunningMeans
+
+    window = RunningMeans()
+    for value in (1.0, 2.0, 6.0):
+        window.add({"loss_G": torch.tensor(value), "loss_D": torch.tensor(value * 2)})
+    assert window.means(96) == {"loss_G": 3.0, "loss_D": 6.0}
+    window.add({"loss_G": torch.tensor(float("nan"))})
+    with pytest.raises(FloatingPointError, match="loss_G became nan in the log window ending at 128 images"):
+        window.means(128)

@@ -1,0 +1,203 @@
+"""The one owner of results folders: what `opgan invert` writes, how it is read back, and when an
+inversion can be reused instead of recomputed.
+
+A results folder holds ``results.csv`` (one row per image: image, space, k, latent sizes, steps,
+PSNR, SSIM, LPIPS, MSE, seconds), ``grid.png`` (targets above their reconstructions),
+``reconstructions/*.png`` and ``codes/*.pt`` (one code per image, for `opgan interpolate`), named
+by a sanitized, unique file stem of the image's name (the code file and the table keep the name
+itself), ``codes.pt`` (all codes), ``records.pt`` (metrics every N steps, when recorded),
+``provenance.json`` and, for cached inversions, ``cache-key.json``.
+
+Every file is written atomically and the table is rewritten after each batch, so an interruption
+leaves complete results for the batches already done; a file that cannot be written (a full disk,
+a name the file system refuses) costs only that file, never the other results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from opgan.data import ImageSet, to_float
+from opgan.environment import provenance
+from opgan.files import save_image_grid, torch_save, write_csv, write_json
+from opgan.invert import InversionConfig, config_dict, invert, latent_size, reconstruction_metrics, used_latent_size
+from opgan.networks import Generator
+
+CODE_FORMAT = "opgan-code"
+COLUMNS = ["image", "space", "k", "latent_size", "used_latent_size", "steps", "psnr", "ssim", "lpips", "mse", "seconds"]
+TEXT_COLUMNS = ("image", "space")
+CACHE_KEY = "cache-key.json"
+
+
+class ResultsError(OSError):
+    """Some files of a results folder could not be written; everything else was."""
+
+
+def printable_name(name: str) -> str:
+    """An image name as text that any file can hold: bytes that are not UTF-8 (file names arrive as
+    surrogate escapes) are written as \\xNN escapes, so nothing is lost and the table stays UTF-8."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace") if isinstance(name, str) else str(name)
+
+
+def file_stems(names: list[str]) -> list[str]:
+    """A safe, unique file stem per image name: letters, digits, '.', '_' and '-' only; a stem
+    already taken gets the image's index appended."""
+    stems, taken = [], set()
+    for index, name in enumerate(names):
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", printable_name(name)).strip("_.") or "image"
+        if stem in taken:
+            stem = f"{stem}-{index}"
+        taken.add(stem)
+        stems.append(stem)
+    return stems
+
+
+def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_dir: str | os.PathLike, batch: int = 16,
+                     checkpoint: str | os.PathLike | None = None, metrics_lpips: str = "vgg", progress: bool = True) -> str:
+    """Inverts every image in batches and writes the results folder; returns a one-line summary.
+    Raises ResultsError, after writing everything it could, when some per-image files failed."""
+    out = Path(out_dir)
+    (out / "reconstructions").mkdir(parents=True, exist_ok=True)
+    (out / "codes").mkdir(exist_ok=True)
+    write_json(out / "provenance.json", provenance(
+        G.mapping.w_avg.device, checkpoint=str(checkpoint), images=images.source, count=len(images),
+        inversion=config_dict(cfg), model=G.cfg.to_dict(),
+    ))
+    rows, all_codes, all_targets, all_reconstructions, all_records, failed = [], [], [], [], [], []
+    stems, names = file_stems(images.names), [printable_name(name) for name in images.names]
+    for start in range(0, len(images), batch):
+        targets = to_float(images.images[start : start + batch])
+        seeds = [cfg.seed + start + i for i in range(len(targets))]
+        result = invert(G, targets, cfg, seeds=seeds, progress=progress)
+        metrics = reconstruction_metrics(result.reconstructions, targets, metrics_lpips)
+        per_image_seconds = result.seconds / len(targets)
+        for i in range(len(targets)):
+            index = start + i
+            try:
+                save_image_grid(result.reconstructions[i : i + 1], out / "reconstructions" / f"{stems[index]}.png", columns=1, padding=0)
+                torch_save({"format": CODE_FORMAT, "space": cfg.space, "code": result.codes[i].cpu(), "image": names[index],
+                            "checkpoint": str(checkpoint), "k": G.cfg.k}, out / "codes" / f"{stems[index]}.pt")
+            except OSError as error:
+                failed.append(f"{names[index]} ({error})")
+            rows.append({
+                "image": names[index], "space": cfg.space, "k": G.cfg.k,
+                "latent_size": latent_size(G, cfg.space), "used_latent_size": used_latent_size(G, cfg.space),
+                "steps": cfg.steps, **{key: f"{metrics[key][i].item():.6g}" for key in ("psnr", "ssim", "lpips", "mse")},
+                "seconds": f"{per_image_seconds:.3f}",
+            })
+        write_csv(out / "results.csv", rows, COLUMNS)
+        all_codes.append(result.codes.cpu())
+        all_targets.append(targets.cpu())
+        all_reconstructions.append(result.reconstructions.cpu())
+        all_records.append(result.records)
+    torch_save({"format": CODE_FORMAT, "space": cfg.space, "codes": torch.cat(all_codes), "images": names,
+                "checkpoint": str(checkpoint), "k": G.cfg.k}, out / "codes.pt")
+    if cfg.record_every:  # convergence: "step" -> [R], metric -> [R, N] over all batches
+        records = {key: torch.cat([r[key] for r in all_records], dim=1) for key in all_records[0] if key != "step"}
+        torch_save({"step": all_records[0]["step"], **records}, out / "records.pt")
+    all_targets, all_reconstructions = torch.cat(all_targets), torch.cat(all_reconstructions)
+    save_image_grid(paired_rows(all_targets, all_reconstructions), out / "grid.png", columns=min(16, len(all_targets)), scale=2)
+    if failed:
+        raise ResultsError(f"{len(failed)} of {len(rows)} images' files could not be written to {out} "
+                           f"(their metrics and codes are in results.csv and codes.pt): {'; '.join(failed[:5])}")
+    mean = {key: sum(float(r[key]) for r in rows) / len(rows) for key in ("psnr", "ssim", "lpips")}
+    return (f"inverted {len(rows)} images in {cfg.space} (k={G.cfg.k}, latent size {latent_size(G, cfg.space)}): "
+            f"PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}, LPIPS {mean['lpips']:.3f}; results in {out}")
+
+
+def paired_rows(targets: torch.Tensor, reconstructions: torch.Tensor, columns: int = 16) -> torch.Tensor:
+    """Interleaves rows of `columns` targets with the rows of their reconstructions, for a grid."""
+    chunks = []
+    for start in range(0, len(targets), columns):
+        t, r = targets[start : start + columns], reconstructions[start : start + columns]
+        pad = columns - len(t)
+        if pad and len(targets) > columns:
+            blank = torch.full((pad, *t.shape[1:]), -1.0)
+            t, r = torch.cat([t, blank]), torch.cat([r, blank])
+        chunks += [t, r]
+    return torch.cat(chunks)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def cached_inversion(G: Generator, targets: ImageSet, cfg: InversionConfig, out: str | os.PathLike, label: str,
+                     checkpoint: str | os.PathLike, batch: int = 16, progress: bool = False) -> tuple[Path, bool]:
+    """The results folder ``out/label`` of inverting `targets`: read back when its cache key matches,
+    else computed; returns the folder and whether it was reused.
+
+    The key holds the settings and the hashes of the model file and of the target pixels, so a
+    retrained model (same path, new weights) or changed images are inverted again; it is written
+    last, so an interrupted inversion is never mistaken for a finished one.
+    """
+    folder = Path(out) / label
+    key = {"checkpoint": str(checkpoint), "checkpoint_sha256": _sha256(Path(checkpoint).read_bytes()),
+           "images": targets.source, "images_sha256": _sha256(targets.images.numpy().tobytes()), "count": len(targets),
+           "inversion": config_dict(cfg), "model": G.cfg.to_dict()}
+    try:
+        if json.loads((folder / CACHE_KEY).read_text()) == json.loads(json.dumps(key)):
+            return folder, True
+    except (OSError, ValueError):
+        pass
+    (folder / CACHE_KEY).unlink(missing_ok=True)
+    invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=progress)
+    write_json(folder / CACHE_KEY, key)
+    return folder, False
+
+
+# --------------------------------------------------------------------------- reading back
+
+def read_table(path: str | os.PathLike, text: tuple[str, ...] = ()) -> list[dict]:
+    """The rows of a CSV table written by `files.write_csv`, numbers parsed exactly (except in the
+    `text` columns, and in columns that hold text anyway); empty cells of text columns stay ''."""
+    table = pd.read_csv(path, dtype={column: str for column in text})  # pandas 3 parses floats exactly
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = table[column].astype(object).fillna("")
+    return table.to_dict("records")
+
+
+def read_results(folder: str | os.PathLike, **extra: Any) -> list[dict]:
+    """The rows of a results folder's results.csv, numbers parsed, with `extra` columns added."""
+    return [{**row, **extra} for row in read_table(Path(folder) / "results.csv", text=TEXT_COLUMNS)]
+
+
+def read_records(folder: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Per-step metric records of a results folder: "step" -> [R], metric -> [R, N]."""
+    return torch.load(Path(folder) / "records.pt", map_location="cpu", weights_only=True)
+
+
+def read_codes(folder: str | os.PathLike) -> torch.Tensor:
+    """All codes of a results folder, [N, ...]."""
+    return torch.load(Path(folder) / "codes.pt", map_location="cpu", weights_only=True)["codes"]
+
+
+@torch.no_grad()
+def reconstructions(G: Generator, folder: str | os.PathLike) -> torch.Tensor:
+    """The reconstructions of a results folder, regenerated from its codes."""
+    saved = torch.load(Path(folder) / "codes.pt", map_location="cpu", weights_only=True)
+    return G.synthesize(saved["codes"].to(G.mapping.w_avg.device), saved["space"]).clamp(-1, 1).cpu()
+
+
+def read_code(path: str | os.PathLike) -> dict:
+    """One image's code file (codes/NAME.pt), checked."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"code file {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ValueError(f"{path} is not a readable code file ({type(error).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != CODE_FORMAT or "code" not in state:
+        raise ValueError(f"{path} is not a single-image code written by opgan invert")
+    return state
+

@@ -1,0 +1,105 @@
+"""The trained models of a scale: parameter checks, the equal-size control, members, held-out
+images, model-name suffixes, recipe ablations."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import tiny_generator
+from opgan import sweep as sw
+from opgan.checkpoint import save_checkpoint
+
+
+def test_parameters_are_checked_before_any_work(tmp_path):
+    with pytest.raises(sw.ExperimentError, match="unknown scale 'huge'"):
+        sw.Sweep("huge", [1], [0], tmp_path)
+    with pytest.raises(sw.ExperimentError, match="k=3 cannot be used at the cpu scale"):
+        sw.Sweep("cpu", [1, 3], [0], tmp_path)
+    with pytest.raises(sw.ExperimentError, match="seeds must start at 0"):
+        sw.Sweep("cpu", [1], [1, 2], tmp_path)
+    with pytest.raises(sw.ExperimentError, match=r"missing checkpoint.*cpu-k4.pt.*cpu-k64-seed1.pt.*train=True"):
+        sw.Sweep("cpu", [4, 1, 64], [0, 1], tmp_path)
+    assert sw.check_parameters("cpu", [64, 1, 4, 4]) == [1, 4, 64]
+
+
+def test_with_rows_keeps_the_weights_and_equal_rows_give_the_same_image():
+    G = tiny_generator(k=1)
+    widened = sw.with_rows(G, 8)
+    assert widened.cfg.k == 8
+    w = G.mapping(torch.randn(2, 1, 16))  # [2, 1, w_dim]
+    single = G.synthesize(w, "w")
+    repeated = widened.synthesize(w.expand(-1, 8, -1).contiguous(), "w")
+    torch.testing.assert_close(repeated, single, atol=1e-5, rtol=1e-5)
+    different = w.expand(-1, 8, -1) + 0.5 * torch.randn(2, 8, 16)
+    assert not torch.allclose(widened.synthesize(different, "w"), single, atol=1e-3)
+
+
+def test_sweep_members_files_records_and_logs(tmp_path):
+    for k, seed in ((1, 0), (2, 0), (1, 1), (2, 1)):
+        G = tiny_generator(k=k, seed=seed)
+        path = sw.model_path(tmp_path, "smoke", k, sw.seed_variant(seed))
+        save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}}, path)
+    (tmp_path / "smoke-k2-seed1.pt.json").write_text(json.dumps({"k": 2, "images_seen": 10}))
+    (tmp_path / "smoke-k2.pt.log.jsonl").write_text('{"images_seen": 5, "loss_G": 1.0}\n{"images_seen": 10, "loss_G": 0.5}\n')
+    sweep = sw.Sweep("smoke", [2, 1], [0, 1], tmp_path, device="cpu")
+    assert sweep.members() == [(1, 0), (2, 0), (1, 1), (2, 1)]
+    assert sweep.name(2, 1) == "smoke-k2-seed1" and sweep.model(2, 1).cfg.k == 2
+    assert sweep.model(2, 1) is sweep.model(2, 1)  # loaded once
+    assert sweep.record(2, 1)["images_seen"] == 10 and sweep.record(1) == {}
+    assert [e["loss_G"] for e in sweep.log(2)] == [1.0, 0.5] and sweep.log(1) == []
+    assert sweep.widened(1).cfg.k == 2 and sweep.widened(1).cfg.w_dim == sweep.model(1, 1).cfg.w_dim
+    G = tiny_generator(k=2)  # a file whose name says k = 4 but holds k = 2
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, sw.model_path(tmp_path, "smoke", 4))
+    with pytest.raises(Exception, match="k=2, not k=4"):
+        sw.Sweep("smoke", [4], [0], tmp_path, device="cpu").model(4)
+
+
+def test_reference_and_test_images_are_disjoint(tmp_path):
+    G = tiny_generator(k=1)
+    path = tmp_path / "m.pt"
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}}, path)
+    reference = sw.held_out_images(path, 1000, part="reference")
+    test = sw.held_out_images(path, 64, part="test")
+    assert len(reference) == 1000 and len(test) == 64
+    assert not set(reference.names) & set(test.names)
+    with pytest.raises(sw.ExperimentError):
+        sw.held_out_images(path, 4, part="train")
+
+
+def test_variant_suffixes_name_their_training_options():
+    from opgan.presets import ABLATIONS, SWEEPS, sweep_config, variant_options
+
+    assert variant_options("-seed2-paper") == {"seed": 2, "pl_weight": 2.0}
+    assert variant_options("-affine0.1-paper") == {"affine_lr_mul": 0.1, "pl_weight": 2.0}
+    assert variant_options("") == {}
+    with pytest.raises(ValueError, match="unknown model variant"):
+        variant_options("-bogus")
+    for name in [*SWEEPS["cpu"], *ABLATIONS["cpu"]]:  # every shipped name means what its suffix says
+        cfg = sweep_config("cpu", name)
+        options = variant_options(name.split(f"-k{cfg.model.k}", 1)[1])
+        assert cfg.seed == options.get("seed", 0)
+        assert cfg.model.affine_lr_mul == options.get("affine_lr_mul", 1.0)
+        assert cfg.pl_weight == options.get("pl_weight", 0.0)
+        assert cfg.style_mixing == options.get("style_mixing", 0.9)
+
+
+def test_recipe_models_group_the_ablations_found_on_disk(tmp_path):
+    for stem, k in (("cpu-k1", 1), ("cpu-k64", 64), ("cpu-k64-paper", 64), ("cpu-k64-affine0.1-paper", 64), ("cpu-k1-seed2-nomix", 1)):
+        G = tiny_generator(k=1)
+        save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, tmp_path / f"{stem}.pt")
+    sweep = sw.Sweep("cpu", [1, 64], [0], tmp_path, device="cpu")
+    found = {(row["path"].stem, row["recipe"], row["seed"]) for row in sw.recipe_models(sweep)}
+    assert found == {("cpu-k1", sw.RECIPE_LABELS[""], 0), ("cpu-k64", sw.RECIPE_LABELS[""], 0),
+                     ("cpu-k64-paper", sw.RECIPE_LABELS["-paper"], 0), ("cpu-k1-seed2-nomix", sw.RECIPE_LABELS["-nomix"], 2)}
+
+
+def test_project_root_is_found_from_below_without_changing_directory(tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "_config.yml").write_text("book: book\n")
+    (tmp_path / "book" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "book" / "deep")
+    assert sw.project_root() == tmp_path.resolve()
+    assert sw.project_root(tmp_path / "notebooks") == tmp_path.resolve()
+    assert Path.cwd() == (tmp_path / "book" / "deep").resolve()
