@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.opgan-installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install data test book reproduce bench smoke clean
+.PHONY: install data browser test book reproduce bench smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,22 @@ install: $(STAMP)
 data: $(STAMP)
 	PYTHON=$(PY) scripts/install_data.sh
 
+# Headless Chromium for the book's browser check: installed from Debian when running as root;
+# elsewhere the check says it is skipped.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    { apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; }; } || \
+	  echo "no Chromium and no root to install it: the browser check will be skipped"
+
 # The tests, then every notebook at the smoke scale built into a book (fails on a notebook error or
-# a figure cell without a figure).
-test: install data
+# a figure cell without a figure), then every page of it checked in headless Chromium (screenshots
+# in runs/book-smoke/book/_build/screenshots).
+test: install data browser
 	$(PY) -m pytest -q
 	rm -rf runs/book-smoke
 	$(VENV)/bin/opgan book --scale smoke --out runs/book-smoke/book
+	$(PY) scripts/check_book.py runs/book-smoke/book/_build/html
 
 smoke: install data
 	$(VENV)/bin/opgan train --preset smoke --out runs/smoke

@@ -7,6 +7,7 @@ a notebook error, or a figure cell without a figure, stops the pipeline with the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 FIGURE_ASSIGNMENT = re.compile(r"^\s*fig\b[^=\n]*=", re.MULTILINE)  # `fig = ...` or `fig, axes = ...`
-STATIC = ("_config.yml", "_toc.yml", "*.md", "images", "references.bib")
+STATIC = ("_config.yml", "_toc.yml", "*.md", "images", "_static", "references.bib")
 
 
 class PipelineError(RuntimeError):
@@ -87,15 +88,42 @@ def run_notebooks(scale: str, out: str | os.PathLike | None = None, config: str 
         if starting is not None:
             starting(name, parameters)
         try:
-            papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(root),
-                                       kernel_name=kernel, progress_bar=False)
+            with quiet_progress_bars():
+                papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(root),
+                                           kernel_name=kernel, progress_bar=False)
         except papermill.PapermillExecutionError as error:
             raise PipelineError(f"{name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} (see {target})") from None
-        missing = missing_figures(nbformat.read(target, as_version=4))
+        executed_notebook = nbformat.read(target, as_version=4)
+        missing = missing_figures(executed_notebook)
         if missing:
             raise PipelineError(f"{name}: figure cells {missing} produced no figure (see {target})")
+        fold_injected_parameters(executed_notebook)
+        nbformat.write(executed_notebook, target)
         executed.append(target)
     return executed
+
+
+@contextlib.contextmanager
+def quiet_progress_bars():
+    """No progress bars in executed pages: the kernels inherit TQDM_DISABLE (restored afterwards)."""
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE")
+        else:
+            os.environ["TQDM_DISABLE"] = previous
+
+
+def fold_injected_parameters(notebook: dict) -> None:
+    """The page shows the parameters it ran with once, folded: papermill's injected cell is hidden
+    behind a toggle and the notebook's own defaults (tagged remove-cell in the sources) are gone."""
+    for cell in notebook["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "hide-cell" not in tags:
+            cell["metadata"]["tags"] = [*tags, "hide-cell"]
 
 
 def prepare_output(book: Path, out: Path) -> None:

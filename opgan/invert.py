@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: tqdm.auto warns in kernels without ipywidgets
 
 from opgan.metrics import LPIPS, _cached_lpips, mse, psnr, ssim
 from opgan.networks import SPACES, Generator
@@ -129,7 +129,8 @@ def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: 
     losses = []
     records: dict[str, list] = {"step": []}
     start = time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc=f"invert {cfg.space} k={model_cfg.k}", disable=not progress, leave=False)
+    bar = tqdm(range(cfg.steps), desc=f"invert {cfg.space} k={model_cfg.k}", leave=False,
+               **({} if progress else {"disable": True}))  # a shown bar obeys TQDM_DISABLE
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg.steps, cfg.lr, cfg.warmup, cfg.rampdown)

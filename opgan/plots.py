@@ -7,12 +7,17 @@ from typing import Iterable
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 
 from opgan.files import image_grid
 
 SPACE_STYLE = {"z": ("tab:green", "^"), "w": ("tab:blue", "o"), "w+": ("tab:orange", "s")}
+METRIC_NAMES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS-VGG", "mse": "MSE"}
 METRIC_LABEL = {"psnr": "PSNR (dB) ↑", "ssim": "SSIM ↑", "lpips": "LPIPS-VGG ↓", "mse": "MSE ↓"}
+LOG_TITLES = {"loss_G": "generator loss (non-saturating)", "loss_D": "discriminator loss (logistic)",
+              "r1_penalty": "R1 penalty (gradient at reals)", "pl_penalty": "path-length penalty"}
+MODULE_GROUP_NAMES = {"mapping": "mapping", "affine": "affine layers", "conv": "convolutions", "torgb": "ToRGB"}
 
 
 def image_rows(rows: dict[str, torch.Tensor], columns: int | None = None, scale: float = 1.0, column_titles: list[str] | None = None) -> plt.Figure:
@@ -52,7 +57,7 @@ def training_curves(logs: dict[str, list[dict]], keys: tuple[str, ...] = ("loss_
                 x, y = zip(*points)
                 ax.plot(x, y, label=label, linewidth=1)
         ax.set_xlabel("images seen (thousands)")
-        ax.set_title(key)
+        ax.set_title(LOG_TITLES.get(key, key), fontsize=10)
         ax.grid(alpha=0.3)
     np.atleast_1d(axes)[0].legend(fontsize=8)
     fig.tight_layout()
@@ -136,7 +141,7 @@ def singular_values(spectra: dict[str, dict[str, torch.Tensor]]) -> plt.Figure:
     return fig
 
 
-def distance_from_init(logs: dict[str, list[dict]], groups: tuple[str, ...] = ("mapping", "affine", "conv", "torgb")) -> plt.Figure:
+def distance_from_init(logs: dict[str, list[dict]], groups: tuple[str, ...] = tuple(MODULE_GROUP_NAMES)) -> plt.Figure:
     """Median relative distance of each module group's weights from their initialization against
     images seen (the `drift_*` entries of training logs), one panel per group, one line per model."""
     fig, axes = plt.subplots(1, len(groups), figsize=(3.6 * len(groups), 3.2), sharey=True)
@@ -147,9 +152,32 @@ def distance_from_init(logs: dict[str, list[dict]], groups: tuple[str, ...] = ("
                 x, y = zip(*points)
                 ax.plot(x, y, label=label, linewidth=1)
         ax.set_xlabel("images seen (thousands)")
-        ax.set_title({"conv": "convolutions", "torgb": "ToRGB", "affine": "affine layers", "mapping": "mapping"}.get(group, group))
+        ax.set_title(MODULE_GROUP_NAMES.get(group, group), fontsize=10)
         ax.grid(alpha=0.3)
     np.atleast_1d(axes)[0].set_ylabel("‖w − w₀‖ / ‖w₀‖ (median)")
     np.atleast_1d(axes)[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def table(rows: list[dict] | pd.DataFrame, digits: int = 3, index: bool = False) -> "pd.io.formats.style.Styler":
+    """A table for a page: integers as integers, other numbers to `digits` decimals, missing values
+    blank, and no row numbers unless `index` (a meaningful index, e.g. after set_index)."""
+    frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    for column in frame.columns:  # integers with gaps arrive as floats with NaN: show them as integers
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values) and values.isna().any() and (values.dropna() % 1 == 0).all():
+            frame[column] = values.astype("Int64")
+    styled = frame.style.format(precision=digits, na_rep="", thousands=None)
+    return styled if index else styled.hide(axis="index")
+
+
+def readable_summary(summary: list[dict], metrics: tuple[str, ...] = ("psnr", "ssim", "lpips"), digits: int = 3) -> list[dict]:
+    """A `summarize` table for a page: one "mean ± sd" column per metric, column names in words."""
+    rows = []
+    for row in summary:
+        shown = {key.replace("_", " "): value for key, value in row.items() if not key.endswith(("_mean", "_std"))}
+        for metric in metrics:
+            shown[METRIC_NAMES.get(metric, metric)] = f"{row[f'{metric}_mean']:.{digits}f} ± {row[f'{metric}_std']:.{digits}f}"
+        rows.append(shown)
+    return rows

@@ -72,6 +72,7 @@ class TrainConfig:
 # follow StyleGAN2-ADA's CIFAR setting (0.01) and keep the authors' 3x ratio.
 PRESETS: dict[str, dict] = {
     "smoke": {
+        "dataset": "Fashion-MNIST",
         "model": dict(resolution=32, img_channels=1, z_dim=32, w_dim=32, channel_base=512, channel_max=32,
                       mapping_lr_mul=1.0, affine_lr_mul=1.0),  # as the cpu scale: a short budget
         "train": dict(
@@ -83,6 +84,7 @@ PRESETS: dict[str, dict] = {
         "invert_batch": 4,
     },
     "cpu": {
+        "dataset": "Fashion-MNIST",
         # Learning-rate multipliers of the style path from the step budget.  With Adam every
         # parameter moves by about lr x lr_mul per step in units of its initial scale, so how far a
         # module gets from its random initialization is set by lr x lr_mul x steps.  The paper's
@@ -113,6 +115,7 @@ PRESETS: dict[str, dict] = {
         "invert_batch": 64,
     },
     "paper": {
+        "dataset": "AFHQv2 cats (a folder or zip you provide)",
         "model": dict(
             resolution=256, img_channels=3, k=512, z_dim=512, w_dim=512, channel_base=32768,
             channel_max=512, mapping_layers=2, affine_lr_mul=0.01, mbstd_group=4,
@@ -201,3 +204,39 @@ def sweep_config(scale: str, name: str) -> TrainConfig:
     model = {key: value for key, value in options.items() if key in model_names}
     train = {key: value for key, value in options.items() if key not in model_names}
     return make_config(scale, {**model, "k": k}, **train)
+
+
+# What no scale of opgan reproduces of the authors' training, and why (said on every book page).
+NOT_REPRODUCED = (
+    "ADA augmentation (only x-flips, and only where a preset turns them on)",
+    "StyleGAN2's FIR resampling with its border padding (bilinear resampling: the same [1,3,3,1] "
+    "filter away from the borders)",
+    "per-pixel noise inputs (off, as in the authors' final runs)",
+)
+LPIPS_NAMES = {"alex": "LPIPS-AlexNet", "vgg": "LPIPS-VGG", None: "no LPIPS"}
+
+
+def describe_scale(scale: str) -> dict[str, str]:
+    """The settings a reader compares between scales, as words: data, model, training, inversion."""
+    spec = PRESETS[scale]
+    model, train, invert = ModelConfig(**{**spec["model"], "k": 1}), spec["train"], spec["invert"]
+    generator, discriminator = model.channel_max, model.d_channel_max or model.channel_max
+    loss = LPIPS_NAMES[invert["lpips_net"]] + (f" + {invert['mse_weight']:g} × MSE" if invert["mse_weight"] else "")
+    return {
+        "data": f"{spec['dataset']}, {model.resolution}×{model.resolution} px, {'RGB' if model.img_channels == 3 else 'grayscale'}"
+                + (", x-flips" if train.get("xflip") else ""),
+        "model": f"up to {generator} channels (discriminator {discriminator}), w = {model.w_dim}, "
+                 f"{model.mapping_layers} mapping layers, mapping / affine lr × {model.mapping_lr_mul:g} / {model.affine_lr_mul:g}",
+        "training": f"{train['total_images']:,} images, batch {train['batch']}, style mixing {train.get('style_mixing', 0):g}, "
+                    f"path length weight {train.get('pl_weight', 0):g}, R1 γ {spec['r1_gamma'][0]:g} (k = 1) / {spec['r1_gamma'][1]:g}",
+        "inversion": f"{loss}, Adam lr {invert['lr']:g}, {invert['steps']} steps",
+    }
+
+
+def scale_notice(scale: str, reference: str = "paper") -> str:
+    """Markdown for the top of a book page: this scale's settings beside the paper's, and what is
+    not reproduced; every number read from PRESETS."""
+    ours, theirs = describe_scale(scale), describe_scale(reference)
+    rows = "\n".join(f"| {key} | {ours[key]} | {theirs[key]} |" for key in ours)
+    return (f"| | this build (`{scale}` scale) | the paper (`{reference}` preset) |\n|---|---|---|\n{rows}\n\n"
+            "Not reproduced at any scale: " + "; ".join(NOT_REPRODUCED) + ".")

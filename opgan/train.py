@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: tqdm.auto warns in kernels without ipywidgets
 
 from opgan.checkpoint import export_generator, read_checkpoint, save_checkpoint
 from opgan.data import ImageSet, load_images, to_float
@@ -322,7 +322,8 @@ class Trainer:
             write_text(log_path, "".join(line + "\n" for line in kept))
         bar = tqdm(
             total=cfg.total_images, initial=self.images_seen, unit="img", unit_scale=True,
-            disable=not self.is_writer, desc=f"train k={cfg.model.k}", dynamic_ncols=True,
+            desc=f"train k={cfg.model.k}", dynamic_ncols=True,
+            **({} if self.is_writer else {"disable": True}),  # the writer's bar obeys TQDM_DISABLE
         )
         window_start, window_images, window = time.perf_counter(), 0, RunningMeans()
         last = {}

@@ -60,3 +60,38 @@ def test_a_nonsense_parameter_stops_the_notebook_in_its_first_cells(tmp_path):
     (tmp_path / "book").mkdir()
     with pytest.raises(PipelineError, match=r"01_generation failed in cell 3: ExperimentError: unknown scale 'huge'"):
         run_notebooks("bad", tmp_path / "out", config)
+
+
+def test_pages_read_like_a_paper_companion():
+    """Every code cell is folded or removed, every figure cell has a numbered caption, and every
+    experiment page glues its answer, which its first cell shows."""
+    spec = load_reproduction(ROOT / "_config.yml")
+    for name in spec["notebooks"]:
+        notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            tags = cell.metadata.get("tags", [])
+            assert {"hide-input", "remove-cell", "remove-input"} & set(tags), (name, cell.source[:60])
+            if missing_figures(nbformat.v4.new_notebook(cells=[cell])):  # a figure cell (no outputs in the sources)
+                figure = cell.metadata.get("mystnb", {}).get("figure", {})
+                assert figure.get("caption") and figure.get("name", "").startswith("fig-"), (name, cell.source[:60])
+        if name != "05_results":
+            key = f"answer_{name[:2]}"
+            assert f"{{glue:md}} {key}" in notebook.cells[0].source, name
+            assert any(f'glue("{key}"' in cell.source for cell in notebook.cells), name
+
+
+def test_the_injected_parameters_are_folded_and_bars_are_silenced(monkeypatch):
+    from opgan.book import fold_injected_parameters, quiet_progress_bars
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("scale = 'cpu'", metadata={"tags": ["injected-parameters"]}),
+                                               nbformat.v4.new_code_cell("x = 1")])
+    fold_injected_parameters(notebook)
+    assert notebook.cells[0].metadata["tags"] == ["injected-parameters", "hide-cell"] and "tags" not in notebook.cells[1].metadata
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    with quiet_progress_bars():
+        import os
+
+        assert os.environ["TQDM_DISABLE"] == "1"
+    assert "TQDM_DISABLE" not in os.environ

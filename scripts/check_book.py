@@ -1,0 +1,135 @@
+"""Opens every page of a built book in headless Chromium and checks what a reader sees.
+
+For each page: the main column does not overflow sideways, every image loaded, no error text or
+traceback is shown, every figure has a caption (and every output image sits in a figure), and every
+equation was typeset by MathJax.  A screenshot of each page's first screens is saved for people to
+look at.  Without Chromium the check is skipped with a message (exit 0), so machines that cannot
+install it still run the rest of `make test`.
+
+    python scripts/check_book.py runs/book-smoke/book/_build/html --screenshots runs/book-smoke/book/_build/screenshots
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+MARKER = "opgan-browser-check"
+# Runs in the page once it has loaded and MathJax has finished; leaves its findings in the DOM.
+PROBE = """
+<script>
+window.addEventListener("load", async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    try { await MathJax.startup.promise; } catch (error) {}
+  }
+  await new Promise(resolve => setTimeout(resolve, 300));
+  const main = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+  const shown = element => element.offsetParent !== null || element.getClientRects().length > 0;
+  const text = main.innerText || "";
+  const report = {
+    overflow_px: Math.max(0, main.scrollWidth - main.clientWidth),
+    broken_images: [...document.images].filter(img => !(img.complete && img.naturalWidth > 0))
+      .map(img => (img.getAttribute("src") || "").slice(0, 80)),
+    error_outputs: [...main.querySelectorAll(".output.stderr, .output.traceback, .output.error, .system-message")]
+      .filter(shown).map(element => element.innerText.slice(0, 120)),
+    traceback: /Traceback \\(most recent call last\\)/.test(text),
+    figures: main.querySelectorAll("figure").length,
+    figures_without_caption: [...main.querySelectorAll("figure")]
+      .filter(figure => !(figure.querySelector("figcaption") && figure.querySelector("figcaption").innerText.trim())).length,
+    output_images_outside_figures: [...main.querySelectorAll(".cell_output img")].filter(img => !img.closest("figure")).length,
+    equations: main.querySelectorAll(".math").length,
+    equations_not_typeset: [...main.querySelectorAll(".math")].filter(math => !math.querySelector("mjx-container")).length,
+  };
+  const out = document.createElement("pre");
+  out.id = "MARKER";
+  out.textContent = JSON.stringify(report);
+  document.body.appendChild(out);
+});
+</script>
+""".replace("MARKER", MARKER)
+
+
+def find_browser() -> str | None:
+    return next((path for path in map(shutil.which, BROWSERS) if path), None)
+
+
+def run_browser(browser: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--allow-file-access-from-files",
+             "--window-size=1280,900", "--virtual-time-budget=20000"]
+    return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def check_page(browser: str, page: Path) -> dict:
+    """The probe's findings for one page (an instrumented copy is opened beside it, then removed)."""
+    probe = page.with_name(f".check-{page.name}")
+    source = page.read_text(encoding="utf-8")
+    probe.write_text(source.replace("</body>", PROBE + "</body>") if "</body>" in source else source + PROBE, encoding="utf-8")
+    try:
+        dom = run_browser(browser, "--dump-dom", probe.resolve().as_uri()).stdout
+    finally:
+        probe.unlink(missing_ok=True)
+    found = re.search(rf'<pre id="{MARKER}"[^>]*>(.*?)</pre>', dom, flags=re.DOTALL)
+    if not found:
+        return {"probe_did_not_run": True}
+    return json.loads(html.unescape(found.group(1)))
+
+
+def problems(report: dict) -> list[str]:
+    """What a reader would see go wrong, in words (empty when the page is fine)."""
+    found = []
+    if report.get("probe_did_not_run"):
+        return ["the page did not finish loading"]
+    if report["overflow_px"] > 1:
+        found.append(f"the main column overflows by {report['overflow_px']} px")
+    if report["broken_images"]:
+        found.append(f"{len(report['broken_images'])} image(s) did not load: {report['broken_images'][:3]}")
+    if report["error_outputs"] or report["traceback"]:
+        found.append(f"error text shown: {report['error_outputs'][:2] or 'a traceback'}")
+    if report["figures_without_caption"]:
+        found.append(f"{report['figures_without_caption']} figure(s) without a caption")
+    if report["output_images_outside_figures"]:
+        found.append(f"{report['output_images_outside_figures']} output image(s) not in a captioned figure")
+    if report["equations_not_typeset"]:
+        found.append(f"{report['equations_not_typeset']} of {report['equations']} equation(s) not typeset")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("html", type=Path, help="the built book's HTML folder (BOOK/_build/html)")
+    parser.add_argument("--screenshots", type=Path, help="folder for one PNG per page (default: HTML/../screenshots)")
+    args = parser.parse_args(argv)
+    browser = find_browser()
+    if browser is None:
+        print("browser check skipped: no Chromium found (Debian: apt-get install chromium)")
+        return 0
+    pages = sorted(page for page in args.html.glob("*.html")
+                   if page.name not in ("search.html", "genindex.html") and 'http-equiv="Refresh"' not in page.read_text(encoding="utf-8"))
+    if not pages:
+        print(f"browser check: no pages in {args.html}")
+        return 1
+    screenshots = args.screenshots or args.html.parent / "screenshots"
+    screenshots.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for page in pages:
+        report = check_page(browser, page)
+        found = problems(report)
+        shot = screenshots / f"{page.stem}.png"
+        run_browser(browser, f"--screenshot={shot.resolve()}", "--window-size=1280,2400", page.resolve().as_uri())
+        summary = (f"{report.get('figures', 0)} figures, {report.get('equations', 0)} equations" if not found
+                   else "; ".join(found))
+        print(f"{'ok  ' if not found else 'FAIL'} {page.name}: {summary} (screenshot {shot})")
+        failed += bool(found)
+    print(f"browser check: {len(pages) - failed} of {len(pages)} pages fine ({browser})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
