@@ -58,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_group = train.add_argument_group("training")
     _add_dataclass_options(train_group, TrainConfig, {"model", "preset"}, {p: v["train"] for p, v in PRESETS.items()})
 
-    sample = commands.add_parser("sample", help="save a grid of random samples", description="Save a grid of samples of a trained generator.")
-    sample.add_argument("--checkpoint", required=True, help="checkpoint.pt or generator.pt")
+    sample = _model_command(commands, "sample", "save a grid of random samples", "Save a grid of samples of a trained generator.")
     sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", required=True, help="PNG file to write")
     sample.add_argument("--seed", type=int, default=0)
@@ -67,20 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--scale", type=int, default=2, help="enlarge pixels this many times (default 2)")
     sample.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
-    export = commands.add_parser(
-        "export", help="write a small generator-only checkpoint and its provenance",
-        description="Keep G_ema, config and provenance of a full checkpoint; beside OUT, write OUT.json with the "
-        "run's provenance and the FD-VGG16 of its samples against the data's held-out images.",
+    export = _model_command(
+        commands, "export", "write a small generator-only checkpoint and its provenance",
+        "Keep G_ema, config and provenance of a full checkpoint; beside OUT, write OUT.json with the "
+        "run's provenance and the FD-VGG16 of its samples against the data's held-out images.", "a run's checkpoint.pt",
     )
-    export.add_argument("--checkpoint", required=True)
     export.add_argument("--out", required=True)
     export.add_argument("--fd-images", type=int, default=1000, help="samples and test images for FD-VGG16 (0: skip; default 1000)")
-    invert = commands.add_parser(
-        "invert", help="invert images into a latent space",
-        description="Optimize one code per image so that the generator reproduces it. Writes results.csv, "
+    invert = _model_command(
+        commands, "invert", "invert images into a latent space",
+        "Optimize one code per image so that the generator reproduces it. Writes results.csv, "
         "grid.png (targets above reconstructions), reconstructions/, codes/ and provenance.json into --out.",
     )
-    invert.add_argument("--checkpoint", required=True, help="checkpoint.pt or generator.pt")
     invert.add_argument("--images", required=True,
                         help="a folder, zip or image file (any size/colour: centre-cropped, resized, converted "
                         "to the model's channels), or fashion-mnist:test[:N] / fashion-mnist:train[:N]")
@@ -88,12 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     invert.add_argument("--batch", type=int, default=16, help="images inverted at once (default 16)")
     invert.add_argument("--out", required=True, help="output folder")
 
-    interp = commands.add_parser(
-        "interpolate", help="interpolate between two codes or two images",
-        description="A strip of frames between two codes (from `opgan invert`'s codes/ folder) or two images "
+    interp = _model_command(
+        commands, "interpolate", "interpolate between two codes or two images",
+        "A strip of frames between two codes (from `opgan invert`'s codes/ folder) or two images "
         "(inverted first; the strip then starts and ends with the targets).",
     )
-    interp.add_argument("--checkpoint", required=True)
     source = interp.add_mutually_exclusive_group(required=True)
     source.add_argument("--codes", nargs=2, metavar=("A", "B"), help="two code files written by opgan invert")
     source.add_argument("--images", nargs=2, metavar=("A", "B"), help="two image files, inverted first")
@@ -111,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--config", default="_config.yml", help="the reproduction file (default _config.yml)")
     book.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 02_reconstruction)")
     book.add_argument("--no-build", action="store_true", help="execute the notebooks but do not build the HTML book")
+    return parser
+
+
+def _model_command(commands, name: str, help_text: str, description: str,
+                   checkpoint_help: str = "checkpoint.pt or generator.pt") -> argparse.ArgumentParser:
+    """A subcommand that works on a trained model, given as --checkpoint."""
+    parser = commands.add_parser(name, help=help_text, description=description)
+    parser.add_argument("--checkpoint", required=True, help=checkpoint_help)
     return parser
 
 

@@ -47,9 +47,10 @@ def image_rows(rows: dict[str, torch.Tensor], columns: int | None = None, scale:
     return fig
 
 
-def training_curves(logs: dict[str, list[dict]], keys: tuple[str, ...] = ("loss_G", "loss_D", "r1_penalty")) -> plt.Figure:
-    """Losses against images seen, one panel per key, one line per model."""
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2))
+def log_panels(logs: dict[str, list[dict]], keys: list[str], titles: dict[str, str], ylabel: str | None = None,
+               sharey: bool = False, panel_width: float = 4.2) -> plt.Figure:
+    """Training-log entries against images seen: one panel per key, one line per model."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(panel_width * len(keys), 3.2), sharey=sharey)
     for ax, key in zip(np.atleast_1d(axes), keys):
         for label, log in logs.items():
             points = [(entry["images_seen"] / 1000, entry[key]) for entry in log if key in entry]
@@ -57,11 +58,19 @@ def training_curves(logs: dict[str, list[dict]], keys: tuple[str, ...] = ("loss_
                 x, y = zip(*points)
                 ax.plot(x, y, label=label, linewidth=1)
         ax.set_xlabel("images seen (thousands)")
-        ax.set_title(LOG_TITLES.get(key, key), fontsize=10)
+        ax.set_title(titles.get(key, key), fontsize=10)
         ax.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].legend(fontsize=8)
+    first = np.atleast_1d(axes)[0]
+    if ylabel:
+        first.set_ylabel(ylabel)
+    first.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def training_curves(logs: dict[str, list[dict]], keys: tuple[str, ...] = ("loss_G", "loss_D", "r1_penalty")) -> plt.Figure:
+    """Losses against images seen, one panel per key, one line per model."""
+    return log_panels(logs, list(keys), LOG_TITLES)
 
 
 def k_axis(ax: plt.Axes, ks: Iterable[int]) -> None:
@@ -144,20 +153,9 @@ def singular_values(spectra: dict[str, dict[str, torch.Tensor]]) -> plt.Figure:
 def distance_from_init(logs: dict[str, list[dict]], groups: tuple[str, ...] = tuple(MODULE_GROUP_NAMES)) -> plt.Figure:
     """Median relative distance of each module group's weights from their initialization against
     images seen (the `drift_*` entries of training logs), one panel per group, one line per model."""
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.6 * len(groups), 3.2), sharey=True)
-    for ax, group in zip(np.atleast_1d(axes), groups):
-        for label, log in logs.items():
-            points = [(entry["images_seen"] / 1000, entry[f"drift_{group}"]) for entry in log if f"drift_{group}" in entry]
-            if points:
-                x, y = zip(*points)
-                ax.plot(x, y, label=label, linewidth=1)
-        ax.set_xlabel("images seen (thousands)")
-        ax.set_title(MODULE_GROUP_NAMES.get(group, group), fontsize=10)
-        ax.grid(alpha=0.3)
-    np.atleast_1d(axes)[0].set_ylabel("‖w − w₀‖ / ‖w₀‖ (median)")
-    np.atleast_1d(axes)[0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return log_panels(logs, [f"drift_{group}" for group in groups],
+                      {f"drift_{group}": MODULE_GROUP_NAMES.get(group, group) for group in groups},
+                      ylabel="‖w − w₀‖ / ‖w₀‖ (median)", sharey=True, panel_width=3.6)
 
 
 def table(rows: list[dict] | pd.DataFrame, digits: int = 3, index: bool = False) -> "pd.io.formats.style.Styler":

@@ -68,52 +68,53 @@ class TrainConfig:
         return cls(**values)
 
 
+# The embedded default scale (its inversion settings are the book's protocol).
+CPU: dict = {
+    "dataset": "Fashion-MNIST",
+    # Learning-rate multipliers of the style path from the step budget.  With Adam every
+    # parameter moves by about lr x lr_mul per step in units of its initial scale, so how far a
+    # module gets from its random initialization is set by lr x lr_mul x steps.  The paper's
+    # x0.01 (mapping and affines) is calibrated for ~1.6M steps (25M images, batch 16):
+    # 0.002 x 0.01 x 1.6M ~ 31.  Here 150k images at batch 32 are 4,700 steps, so x0.01 gives
+    # 0.0025 x 0.01 x 4,700 ~ 0.12: measured, the style path then moves ~1% and stays random
+    # while the convolutions move 30-40%.  x1 gives ~12, the order of the paper's budget, and
+    # measured (one seed, k = 64) moves mapping and affines by as much as the convolutions
+    # (median 38% / 28% / 25% at 140k images), stably.  The affine comparison (04) trains a
+    # variant at x0.1: a 10x ratio instead of the paper's 100x, so that both sides train.
+    "model": dict(
+        resolution=32, img_channels=1, z_dim=64, w_dim=64, channel_base=2048, channel_max=64, d_channel_max=32,
+        mapping_lr_mul=1.0, affine_lr_mul=1.0,
+    ),
+    # A 32-channel discriminator costs a quarter of a 64-channel one (~80 img/s instead of ~54
+    # on 2 cores).  The paper's recipe otherwise (style mixing 0.9, no noise), except path
+    # length: with it (weight 2, the authors' sqrt(k) length) k = 64 samples were worse, FD-VGG16
+    # 25.1 / 28.2 / 34.8 over three seeds against 21.2 / 22.6 / 20.4 without (k = 1 unaffected).
+    "train": dict(
+        data="fashion-mnist:train", batch=32, total_images=150_000, lr_g=0.0025, lr_d=0.0025,
+        pl_weight=0.0, style_mixing=0.9,
+    ),
+    "r1_gamma": (0.01, 0.03),
+    # The book's protocol: LPIPS-AlexNet + MSE (AlexNet costs ~1/5 of VGG per step on a CPU;
+    # the metrics are LPIPS-VGG), lr 0.2 (benchmarks/tune_invert.py), 150 steps.  The paper's
+    # own (LPIPS-VGG alone, lr 0.1) is checked on a subset by scripts/protocol_check.py.
+    "invert": dict(steps=150, lr=0.2, lpips_net="alex", mse_weight=1.0, record_every=10),
+    "invert_batch": 64,
+}
+
 # R1 gamma per preset for k = 1 and for k > 1: the authors used 10 / 30 at 256 px; smaller scales
 # follow StyleGAN2-ADA's CIFAR setting (0.01) and keep the authors' 3x ratio.
 PRESETS: dict[str, dict] = {
-    "smoke": {
-        "dataset": "Fashion-MNIST",
-        "model": dict(resolution=32, img_channels=1, z_dim=32, w_dim=32, channel_base=512, channel_max=32,
-                      mapping_lr_mul=1.0, affine_lr_mul=1.0),  # as the cpu scale: a short budget
+    "smoke": {  # the cpu scale shrunk to seconds: narrower, a short run, a few inversion steps
+        **CPU,
+        "model": {**CPU["model"], "z_dim": 32, "w_dim": 32, "channel_base": 512, "channel_max": 32},
         "train": dict(
             data="fashion-mnist:train", batch=16, total_images=2_000, checkpoint_every=1_000,
             sample_every=1_000, log_every=200, sample_count=16, ema_images=500,
         ),
-        "r1_gamma": (0.01, 0.03),
-        "invert": dict(steps=10, lr=0.2, lpips_net="alex", mse_weight=1.0, record_every=5),
+        "invert": {**CPU["invert"], "steps": 10, "record_every": 5},
         "invert_batch": 4,
     },
-    "cpu": {
-        "dataset": "Fashion-MNIST",
-        # Learning-rate multipliers of the style path from the step budget.  With Adam every
-        # parameter moves by about lr x lr_mul per step in units of its initial scale, so how far a
-        # module gets from its random initialization is set by lr x lr_mul x steps.  The paper's
-        # x0.01 (mapping and affines) is calibrated for ~1.6M steps (25M images, batch 16):
-        # 0.002 x 0.01 x 1.6M ~ 31.  Here 150k images at batch 32 are 4,700 steps, so x0.01 gives
-        # 0.0025 x 0.01 x 4,700 ~ 0.12: measured, the style path then moves ~1% and stays random
-        # while the convolutions move 30-40%.  x1 gives ~12, the order of the paper's budget, and
-        # measured (one seed, k = 64) moves mapping and affines by as much as the convolutions
-        # (median 38% / 28% / 25% at 140k images), stably.  The affine comparison (04) trains a
-        # variant at x0.1: a 10x ratio instead of the paper's 100x, so that both sides train.
-        "model": dict(
-            resolution=32, img_channels=1, z_dim=64, w_dim=64, channel_base=2048, channel_max=64, d_channel_max=32,
-            mapping_lr_mul=1.0, affine_lr_mul=1.0,
-        ),
-        # A 32-channel discriminator costs a quarter of a 64-channel one (~80 img/s instead of ~54
-        # on 2 cores).  The paper's recipe otherwise (style mixing 0.9, no noise), except path
-        # length: with it (weight 2, the authors' sqrt(k) length) k = 64 samples were worse, FD-VGG16
-        # 25.1 / 28.2 / 34.8 over three seeds against 21.2 / 22.6 / 20.4 without (k = 1 unaffected).
-        "train": dict(
-            data="fashion-mnist:train", batch=32, total_images=150_000, lr_g=0.0025, lr_d=0.0025,
-            pl_weight=0.0, style_mixing=0.9,
-        ),
-        "r1_gamma": (0.01, 0.03),
-        # The book's protocol: LPIPS-AlexNet + MSE (AlexNet costs ~1/5 of VGG per step on a CPU;
-        # the metrics are LPIPS-VGG), lr 0.2 (benchmarks/tune_invert.py), 150 steps.  The paper's
-        # own (LPIPS-VGG alone, lr 0.1) is checked on a subset by scripts/protocol_check.py.
-        "invert": dict(steps=150, lr=0.2, lpips_net="alex", mse_weight=1.0, record_every=10),
-        "invert_batch": 64,
-    },
+    "cpu": CPU,
     "paper": {
         "dataset": "AFHQv2 cats (a folder or zip you provide)",
         "model": dict(
