@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -61,9 +62,13 @@ def find_browser() -> str | None:
 
 
 def run_browser(browser: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--allow-file-access-from-files",
-             "--window-size=1280,900", "--virtual-time-budget=20000"]
-    return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=timeout)
+    # A fresh profile each time, and no background networking: offline machines refuse those
+    # connections, and Chromium would keep retrying them.
+    with tempfile.TemporaryDirectory(prefix="opgan-chromium-") as profile:
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--allow-file-access-from-files",
+                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", f"--user-data-dir={profile}", "--window-size=1280,900", "--virtual-time-budget=20000"]
+        return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def check_page(browser: str, page: Path) -> dict:
