@@ -119,8 +119,10 @@ def _model_command(commands, name: str, help_text: str, description: str,
 
 
 def _add_inversion_options(parser: argparse.ArgumentParser) -> None:
+    from opgan.invert import InversionConfig
     from opgan.networks import SPACES
 
+    defaults = InversionConfig()  # the schedule's fractions are the same at every scale
     group = parser.add_argument_group("inversion (options left out take the preset's value)")
     group.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
                        help="scale whose inversion settings are the defaults (default cpu); " + "; ".join(
@@ -129,8 +131,8 @@ def _add_inversion_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--space", choices=SPACES, default="w+", help="latent space (default w+)")
     group.add_argument("--steps", type=int, help="optimization steps")
     group.add_argument("--lr", type=float, help="Adam learning rate")
-    group.add_argument("--warmup", type=float, help="fraction of steps ramping the lr up (default 0.05)")
-    group.add_argument("--rampdown", type=float, help="fraction of steps ramping it down (default 0.25)")
+    group.add_argument("--warmup", type=float, help=f"fraction of steps ramping the lr up (default {defaults.warmup})")
+    group.add_argument("--rampdown", type=float, help=f"fraction of steps ramping it down (default {defaults.rampdown})")
     group.add_argument("--lpips", choices=["vgg", "alex", "none"], help="LPIPS network of the loss (the paper: vgg)")
     group.add_argument("--mse-weight", type=float, help="weight of an added MSE term")
     group.add_argument("--seed", type=int, default=0, help="seed of z initializations (default 0)")

@@ -158,9 +158,9 @@ def prepare_image(image: Image.Image, resolution: int, channels: int, name: str 
         image = Image.alpha_composite(background, image)
     image = image.convert("L" if channels == 1 else "RGB")
     width, height = image.size
-    if min(width, height) * 2 < resolution:  # usable, but mostly interpolation: say which one
-        warnings.warn(f"{name}: {width}x{height} px is enlarged more than 2x to {resolution}x{resolution}", stacklevel=2)
     side = min(width, height)
+    if side * 2 < resolution:  # usable, but mostly interpolation: say which one
+        warnings.warn(f"{name}: {width}x{height} px is enlarged more than 2x to {resolution}x{resolution}", stacklevel=2)
     left, top = (width - side) // 2, (height - side) // 2
     image = image.crop((left, top, left + side, top + side))
     if side != resolution:

@@ -200,7 +200,11 @@ def sweep_config(scale: str, name: str) -> TrainConfig:
     known = {**SWEEPS.get(scale, {}), **ABLATIONS.get(scale, {})}
     if name not in known:
         raise ValueError(f"no model {name!r} in the {scale} sweep; known: {', '.join(known) or 'none'}")
-    k, options = known[name]
+    return config_for(scale, *known[name])
+
+
+def config_for(scale: str, k: int, options: dict) -> TrainConfig:
+    """A scale's configuration for k rows with `options` naming model and training fields alike."""
     model_names = {f.name for f in fields(ModelConfig)}
     model = {key: value for key, value in options.items() if key in model_names}
     train = {key: value for key, value in options.items() if key not in model_names}

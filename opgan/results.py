@@ -44,7 +44,7 @@ class ResultsError(OSError):
 def printable_name(name: str) -> str:
     """An image name as text that any file can hold: bytes that are not UTF-8 (file names arrive as
     surrogate escapes) are written as \\xNN escapes, so nothing is lost and the table stays UTF-8."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace") if isinstance(name, str) else str(name)
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def file_stems(names: list[str]) -> list[str]:
@@ -73,6 +73,7 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
     ))
     rows, all_codes, all_targets, all_reconstructions, all_records, failed = [], [], [], [], [], []
     stems, names = file_stems(images.names), [printable_name(name) for name in images.names]
+    sizes = {"latent_size": latent_size(G, cfg.space), "used_latent_size": used_latent_size(G, cfg.space)}
     for start in range(0, len(images), batch):
         targets = to_float(images.images[start : start + batch])
         seeds = [cfg.seed + start + i for i in range(len(targets))]
@@ -88,9 +89,7 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
             except OSError as error:
                 failed.append(f"{names[index]} ({error})")
             rows.append({
-                "image": names[index], "space": cfg.space, "k": G.cfg.k,
-                "latent_size": latent_size(G, cfg.space), "used_latent_size": used_latent_size(G, cfg.space),
-                "steps": cfg.steps, **{key: f"{metrics[key][i].item():.6g}" for key in ("psnr", "ssim", "lpips", "mse")},
+                "image": names[index], "space": cfg.space, "k": G.cfg.k, **sizes, "steps": cfg.steps, **{key: f"{metrics[key][i].item():.6g}" for key in ("psnr", "ssim", "lpips", "mse")},
                 "seconds": f"{per_image_seconds:.3f}",
             })
         write_csv(out / "results.csv", rows, COLUMNS)
@@ -109,7 +108,7 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
         raise ResultsError(f"{len(failed)} of {len(rows)} images' files could not be written to {out} "
                            f"(their metrics and codes are in results.csv and codes.pt): {'; '.join(failed[:5])}")
     mean = {key: sum(float(r[key]) for r in rows) / len(rows) for key in ("psnr", "ssim", "lpips")}
-    return (f"inverted {len(rows)} images in {cfg.space} (k={G.cfg.k}, latent size {latent_size(G, cfg.space)}): "
+    return (f"inverted {len(rows)} images in {cfg.space} (k={G.cfg.k}, latent size {sizes['latent_size']}): "
             f"PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}, LPIPS {mean['lpips']:.3f}; results in {out}")
 
 

@@ -21,9 +21,11 @@ from opgan.data import ImageSet, load_images, to_float
 from opgan.diagnostics import distance_from_init, initial_generator
 from opgan.environment import pick_device
 from opgan.files import write_json
+from opgan.invert import InversionConfig
 from opgan.metrics import fd_vgg16
 from opgan.networks import Generator, ModelConfig
-from opgan.presets import ABLATIONS, PRESETS, RECIPE_VARIANTS, make_config, variant_options
+from opgan.results import cached_inversion, read_results
+from opgan.presets import ABLATIONS, PRESETS, RECIPE_VARIANTS, config_for, variant_options
 
 SCALES = tuple(PRESETS)
 
@@ -127,15 +129,12 @@ def train_models(scale: str, ks: Iterable[int], checkpoints: str | os.PathLike, 
     from opgan.train import train  # the trainer pulls in torch.distributed; only training needs it
 
     made = []
-    model_names = {f.name for f in dataclasses.fields(ModelConfig)}
-    model_overrides = {name: value for name, value in overrides.items() if name in model_names}
-    train_overrides = {name: value for name, value in overrides.items() if name not in model_names}
     for k in ks:
         target = model_path(checkpoints, scale, k, variant)
         if target.is_file():
             continue
         run_dir = Path(runs) / target.stem
-        cfg = make_config(scale, {**model_overrides, "k": k}, **train_overrides)
+        cfg = config_for(scale, k, overrides)
         summary = train(cfg, run_dir, resume=(run_dir / "checkpoint.pt").is_file())
         if not summary["finished"]:
             raise TrainingInterrupted(f"training of {target.stem} was interrupted; run again to resume")
@@ -253,3 +252,34 @@ def recipe_models(sweep: Sweep) -> list[dict]:
             rows.append({"recipe": RECIPE_LABELS.get(variant, variant), "variant": variant, "k": k,
                          "seed": options.get("seed", 0), "path": path})
     return rows
+
+
+class SweepInversions:
+    """The cached inversions of held-out images by a sweep's models, one results folder each, named
+    after the model and space; counts how many were read back from the cache and how many computed."""
+
+    def __init__(self, sweep: Sweep, targets: ImageSet, inversion: InversionConfig, cache: str | os.PathLike,
+                 batch: int = 16) -> None:
+        self.sweep, self.targets, self.inversion, self.cache, self.batch = sweep, targets, inversion, cache, batch
+        self.cache_use = {"reused": 0, "computed": 0}
+
+    def folder(self, k: int, space: str, seed: int = 0, control: bool = False, target_set: ImageSet | None = None,
+               label: str = "", steps: int | None = None) -> Path:
+        """The inversion by the (k, seed) model in `space` (of `target_set`, default the targets);
+        control: by the k = 1 model of that seed driven by k_max rows (the equal-latent-size control)."""
+        sweep = self.sweep
+        config = dataclasses.replace(self.inversion, space=space, steps=steps or self.inversion.steps)
+        model = sweep.widened(seed) if control else sweep.model(k, seed)
+        name = f"{label}{sweep.name(1, seed)}-as-k{sweep.k_max}-{space}" if control else f"{label}{sweep.name(k, seed)}-{space}"
+        checkpoint = sweep.path(1 if control else k, seed)
+        folder, reused = cached_inversion(model, self.targets if target_set is None else target_set, config, self.cache,
+                                          name, checkpoint, batch=self.batch)
+        self.cache_use["reused" if reused else "computed"] += 1
+        return folder
+
+    def rows(self, k: int, space: str, control: bool = False) -> list[list[dict]]:
+        """The result rows of every training seed (a list per seed) of k = 1 or k_max."""
+        return [read_results(self.folder(k, space, seed, control)) for seed in self.sweep.seeds]
+
+    def provenance(self) -> str:
+        return f"{self.cache_use['computed']} computed, {self.cache_use['reused']} read back from {self.cache}"

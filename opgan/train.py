@@ -100,7 +100,6 @@ class RunningMeans:
         return means
 
 
-
 class Trainer:
     """Holds networks, optimizers and RNG; `run()` trains to `cfg.total_images`."""
 

@@ -103,3 +103,21 @@ def test_project_root_is_found_from_below_without_changing_directory(tmp_path, m
     assert sw.project_root() == tmp_path.resolve()
     assert sw.project_root(tmp_path / "notebooks") == tmp_path.resolve()
     assert Path.cwd() == (tmp_path / "book" / "deep").resolve()
+
+
+def test_sweep_inversions_name_folders_and_count_the_cache(tmp_path):
+    from opgan.data import ImageSet
+    from opgan.invert import InversionConfig
+
+    for k, seed in ((1, 0), (2, 0), (1, 1), (2, 1)):
+        G = tiny_generator(k=k, seed=seed)
+        save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, sw.model_path(tmp_path, "smoke", k, sw.seed_variant(seed)))
+    sweep = sw.Sweep("smoke", [1, 2], [0, 1], tmp_path, device="cpu")
+    targets = ImageSet(torch.full((2, 1, 16, 16), 90, dtype=torch.uint8), ["a", "b"], "constant")
+    inversions = sw.SweepInversions(sweep, targets, InversionConfig(steps=2, lpips_net=None), tmp_path / "cache", batch=2)
+    assert inversions.folder(2, "w", seed=1).name == "smoke-k2-seed1-w"
+    assert inversions.folder(2, "w+", seed=1, control=True).name == "smoke-k1-seed1-as-k2-w+"
+    rows = inversions.rows(2, "w")  # seed 1 is read back, seed 0 computed
+    assert [len(per_seed) for per_seed in rows] == [2, 2] and rows[1][0]["k"] == 2
+    assert inversions.cache_use == {"reused": 1, "computed": 3}
+    assert inversions.provenance() == f"3 computed, 1 read back from {tmp_path / 'cache'}"
