@@ -186,6 +186,17 @@ def test_resampling_is_the_stylegan2_filter_away_from_the_borders():
     torch.testing.assert_close(downsample2x(x)[..., 1:-1, 1:-1], down[..., 1:-1, 1:-1])
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (3, 1, 32, 32), (1, 5, 4, 16)])
+def test_downsampling_equals_antialiased_bilinear_interpolation_including_borders(shape):
+    """The depthwise-convolution downsampling reproduces F.interpolate's antialiased /2, whose
+    border renormalization it must match too (the discriminator was trained with it)."""
+    from opgan.networks import downsample2x
+
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(6))
+    expected = F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False, antialias=True)
+    torch.testing.assert_close(downsample2x(x), expected, atol=1e-6, rtol=1e-6)
+
+
 def test_both_modconv_paths_make_the_same_images():
     torch.manual_seed(5)
     G = Generator(ModelConfig(k=4, **SMALL)).eval()
