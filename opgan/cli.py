@@ -204,13 +204,20 @@ def run_export(args: argparse.Namespace) -> int:
 def run_invert(args: argparse.Namespace) -> int:
     from opgan.checkpoint import load_generator
     from opgan.data import load_images
-    from opgan.environment import pick_device
+    from opgan.distributed import close_distributed, setup_distributed
     from opgan.results import invert_to_folder
 
     cfg = _inversion_config(args)
-    generator, _ = load_generator(args.checkpoint, pick_device(args.device))
-    images = load_images(args.images, generator.cfg.resolution, generator.cfg.img_channels, split="all")
-    print(invert_to_folder(generator, images, cfg, args.out, batch=args.batch, checkpoint=args.checkpoint))
+    rank, world, device = setup_distributed(args.device)  # under torchrun: the images split across processes
+    try:
+        generator, _ = load_generator(args.checkpoint, device)
+        images = load_images(args.images, generator.cfg.resolution, generator.cfg.img_channels, split="all")
+        summary = invert_to_folder(generator, images, cfg, args.out, batch=args.batch, checkpoint=args.checkpoint,
+                                   progress=rank == 0, rank=rank, world=world)
+    finally:
+        close_distributed()
+    if summary:
+        print(summary)
     return 0
 
 

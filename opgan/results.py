@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 
 from opgan.data import ImageSet, to_float
+from opgan.distributed import gather_to_writer
 from opgan.environment import provenance
 from opgan.files import save_image_grid, torch_save, write_csv, write_json
 from opgan.invert import InversionConfig, config_dict, invert, latent_size, reconstruction_metrics, used_latent_size
@@ -60,43 +61,67 @@ def file_stems(names: list[str]) -> list[str]:
     return stems
 
 
+def invert_batch(G: Generator, images: ImageSet, start: int, batch: int, cfg: InversionConfig,
+                 metrics_lpips: str = "vgg", progress: bool = True) -> dict[str, Any]:
+    """Inverts images[start : start + batch] and measures the reconstructions; everything on the CPU."""
+    targets = to_float(images.images[start : start + batch])
+    seeds = [cfg.seed + start + i for i in range(len(targets))]  # z starts depend on the image, not the batching
+    result = invert(G, targets, cfg, seeds=seeds, progress=progress)
+    metrics = reconstruction_metrics(result.reconstructions, targets, metrics_lpips)
+    return {"start": start, "codes": result.codes.cpu(), "targets": targets.cpu(),
+            "reconstructions": result.reconstructions.cpu(), "records": result.records, "seconds": result.seconds,
+            "metrics": {key: value.cpu() for key, value in metrics.items()}}
+
+
 def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_dir: str | os.PathLike, batch: int = 16,
-                     checkpoint: str | os.PathLike | None = None, metrics_lpips: str = "vgg", progress: bool = True) -> str:
+                     checkpoint: str | os.PathLike | None = None, metrics_lpips: str = "vgg", progress: bool = True,
+                     rank: int = 0, world: int = 1) -> str:
     """Inverts every image in batches and writes the results folder; returns a one-line summary.
-    Raises ResultsError, after writing everything it could, when some per-image files failed."""
-    out = Path(out_dir)
-    (out / "reconstructions").mkdir(parents=True, exist_ok=True)
-    (out / "codes").mkdir(exist_ok=True)
-    write_json(out / "provenance.json", provenance(
-        G.mapping.w_avg.device, checkpoint=str(checkpoint), images=images.source, count=len(images),
-        inversion=config_dict(cfg), model=G.cfg.to_dict(),
-    ))
+    Raises ResultsError, after writing everything it could, when some per-image files failed.
+
+    Under torchrun (`world` > 1) the batches are dealt round-robin to the ranks and rank 0 writes
+    the one folder, the same as a single process writes (codes equal to float rounding, the rows in
+    the same order); the other ranks return an empty summary."""
+    out, writer = Path(out_dir), rank == 0
+    if writer:
+        (out / "reconstructions").mkdir(parents=True, exist_ok=True)
+        (out / "codes").mkdir(exist_ok=True)
+        write_json(out / "provenance.json", provenance(
+            G.mapping.w_avg.device, checkpoint=str(checkpoint), images=images.source, count=len(images),
+            inversion=config_dict(cfg), model=G.cfg.to_dict(), processes=world,
+        ))
     rows, all_codes, all_targets, all_reconstructions, all_records, failed = [], [], [], [], [], []
     stems, names = file_stems(images.names), [printable_name(name) for name in images.names]
     sizes = {"latent_size": latent_size(G, cfg.space), "used_latent_size": used_latent_size(G, cfg.space)}
-    for start in range(0, len(images), batch):
-        targets = to_float(images.images[start : start + batch])
-        seeds = [cfg.seed + start + i for i in range(len(targets))]
-        result = invert(G, targets, cfg, seeds=seeds, progress=progress)
-        metrics = reconstruction_metrics(result.reconstructions, targets, metrics_lpips)
-        per_image_seconds = result.seconds / len(targets)
-        for i in range(len(targets)):
-            index = start + i
-            try:
-                save_image_grid(result.reconstructions[i : i + 1], out / "reconstructions" / f"{stems[index]}.png", columns=1, padding=0)
-                torch_save({"format": CODE_FORMAT, "space": cfg.space, "code": result.codes[i].cpu(), "image": names[index],
-                            "checkpoint": str(checkpoint), "k": G.cfg.k}, out / "codes" / f"{stems[index]}.pt")
-            except OSError as error:
-                failed.append(f"{names[index]} ({error})")
-            rows.append({
-                "image": names[index], "space": cfg.space, "k": G.cfg.k, **sizes, "steps": cfg.steps, **{key: f"{metrics[key][i].item():.6g}" for key in ("psnr", "ssim", "lpips", "mse")},
-                "seconds": f"{per_image_seconds:.3f}",
-            })
-        write_csv(out / "results.csv", rows, COLUMNS)
-        all_codes.append(result.codes.cpu())
-        all_targets.append(targets.cpu())
-        all_reconstructions.append(result.reconstructions.cpu())
-        all_records.append(result.records)
+    starts = range(0, len(images), batch)
+    for round_start in range(0, len(starts), world):  # one batch per rank and round
+        index = round_start + rank
+        mine = invert_batch(G, images, starts[index], batch, cfg, metrics_lpips, progress) if index < len(starts) else None
+        for done in gather_to_writer(mine, rank, world):
+            if done is None:
+                continue
+            count = len(done["codes"])
+            for i in range(count):
+                image = done["start"] + i
+                try:
+                    save_image_grid(done["reconstructions"][i : i + 1], out / "reconstructions" / f"{stems[image]}.png", columns=1, padding=0)
+                    torch_save({"format": CODE_FORMAT, "space": cfg.space, "code": done["codes"][i], "image": names[image],
+                                "checkpoint": str(checkpoint), "k": G.cfg.k}, out / "codes" / f"{stems[image]}.pt")
+                except OSError as error:
+                    failed.append(f"{names[image]} ({error})")
+                rows.append({
+                    "image": names[image], "space": cfg.space, "k": G.cfg.k, **sizes, "steps": cfg.steps,
+                    **{key: f"{done['metrics'][key][i].item():.6g}" for key in ("psnr", "ssim", "lpips", "mse")},
+                    "seconds": f"{done['seconds'] / count:.3f}",
+                })
+            all_codes.append(done["codes"])
+            all_targets.append(done["targets"])
+            all_reconstructions.append(done["reconstructions"])
+            all_records.append(done["records"])
+        if writer:
+            write_csv(out / "results.csv", rows, COLUMNS)
+    if not writer:
+        return ""
     torch_save({"format": CODE_FORMAT, "space": cfg.space, "codes": torch.cat(all_codes), "images": names,
                 "checkpoint": str(checkpoint), "k": G.cfg.k}, out / "codes.pt")
     if cfg.record_every:  # convergence: "step" -> [R], metric -> [R, N] over all batches

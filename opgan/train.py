@@ -22,53 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.distributed as dist
 from tqdm import tqdm  # plain bars: tqdm.auto warns in kernels without ipywidgets
 
 from opgan.checkpoint import export_generator, read_checkpoint, save_checkpoint
 from opgan.data import ImageSet, load_images, to_float
 from opgan.diagnostics import distance_from_init
+from opgan.distributed import average_gradients, close_distributed, setup_distributed
 from opgan.environment import provenance
 from opgan.files import save_image_grid, write_json, write_text
 from opgan.loss import StyleGAN2Loss
 from opgan.networks import Discriminator, Generator
 from opgan.presets import TrainConfig
-
-
-# --------------------------------------------------------------------------------------------
-# Distributed helpers
-
-
-def setup_distributed() -> tuple[int, int, torch.device]:
-    """(rank, world size, device); initializes the process group when launched by torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if torch.cuda.is_available():
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
-    else:
-        device = torch.device("cpu")
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return rank, world, device
-
-
-def average_gradients(module: torch.nn.Module, world: int) -> None:
-    """All-reduce every gradient as one flat buffer (every parameter gets one, so ranks agree on the layout)."""
-    if world == 1:
-        return
-    params = list(module.parameters())
-    for p in params:
-        if p.grad is None:
-            p.grad = torch.zeros_like(p)
-    flat = torch.cat([p.grad.flatten() for p in params])
-    dist.all_reduce(flat)
-    flat /= world
-    offset = 0
-    for p in params:
-        p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
-        offset += p.numel()
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,5 +334,4 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, resume: bool = False) ->
     try:
         return trainer.run()
     finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+        close_distributed()

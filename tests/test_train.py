@@ -238,6 +238,26 @@ def test_two_process_ddp_on_cpu(tmp_path):
     assert all(math.isfinite(r["loss_G"]) for r in log)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (runs where one is present)")
+def test_one_process_nccl_ddp_with_bf16(tmp_path):
+    """The CUDA path of DDP: torchrun with one process initializes NCCL and all-reduces through it."""
+    from opgan.files import save_image_grid
+
+    (tmp_path / "data").mkdir()
+    for i, image in enumerate(torch.rand(32, 1, 32, 32) * 2 - 1):
+        save_image_grid(image[None], tmp_path / "data" / f"{i}.png", columns=1, padding=0)
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1", "-m", "opgan",
+        "train", "--preset", "smoke", "--data", str(tmp_path / "data"), "--total-images", "64", "--log-every", "32",
+        "--mixed-precision", "--out", str(tmp_path / "ddp"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = read_checkpoint(tmp_path / "ddp" / "checkpoint.pt")
+    assert state["world_size"] == 1 and state["images_seen"] == 64 and not state["provenance"]["device"].startswith("cpu")
+
+
 def test_r1_penalty_closed_forms():
     """For D(x) = <a, x> the penalty is |a|^2 per image; for D(x) = |x|^2 / 2 it is |x|^2."""
     from opgan.loss import r1_penalty

@@ -1,0 +1,62 @@
+"""Several processes under ``torchrun``: the process group, gradient averaging for training and
+gathering results for inversion (gloo on CPU, NCCL on CUDA).  Without torchrun every function
+here is the single-process case: rank 0 of a world of 1."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from opgan.environment import pick_device
+
+
+def setup_distributed(device: str | None = None) -> tuple[int, int, torch.device]:
+    """(rank, world size, device); initializes the process group when launched by torchrun.  The
+    device is `device` ("auto": CUDA when available); under torchrun a CUDA device is the rank's
+    local GPU."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    picked = torch.device(pick_device(device))
+    if picked.type == "cuda":
+        if world > 1 or picked.index is None:  # under torchrun each rank takes its local GPU
+            picked = torch.device("cuda", local_rank)
+        torch.cuda.set_device(picked)
+    launched = "RANK" in os.environ and "MASTER_ADDR" in os.environ  # by torchrun, even with one process
+    if launched and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if picked.type == "cuda" else "gloo")
+    return rank, world, picked
+
+
+def average_gradients(module: torch.nn.Module, world: int) -> None:
+    """All-reduce every gradient as one flat buffer (every parameter gets one, so ranks agree on the layout)."""
+    if not dist.is_initialized():
+        return
+    params = list(module.parameters())
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+    flat = torch.cat([p.grad.flatten() for p in params])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for p in params:
+        p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
+        offset += p.numel()
+
+
+def gather_to_writer(item: Any, rank: int, world: int) -> list[Any]:
+    """Every rank's `item` (any picklable object), in rank order, on rank 0; an empty list elsewhere."""
+    if not dist.is_initialized():
+        return [item]
+    gathered: list[Any] | None = [None] * world if rank == 0 else None
+    dist.gather_object(item, gathered, dst=0)
+    return gathered or []
+
+
+def close_distributed() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
