@@ -94,7 +94,7 @@ class StyleGAN2Loss:
     def path_length(self, fake: torch.Tensor, ws: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, dict]:
         """Lazy path-length term (scaled by weight and interval); updates the running mean length,
         averaged over ranks so every rank keeps the same one."""
-        lengths = path_lengths(fake.float(), ws, noise)
+        lengths = path_lengths(fake.float(), ws, noise).float()  # ws and its gradient are bf16 under autocast
         pl_mean = self.pl_mean.lerp(lengths.detach().mean(), self.pl_decay)
         if self.world > 1:
             dist.all_reduce(pl_mean)

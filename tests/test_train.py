@@ -258,6 +258,16 @@ def test_one_process_nccl_ddp_with_bf16(tmp_path):
     assert state["world_size"] == 1 and state["images_seen"] == 64 and not state["provenance"]["device"].startswith("cpu")
 
 
+def test_a_bf16_step_with_every_regularizer(tmp_path, tiny_data):
+    """Under bfloat16 autocast (what --mixed-precision turns on with CUDA; CPU autocast runs the
+    same code) the path-length and R1 terms keep their float32 running state."""
+    trainer = Trainer(tiny_config(pl_weight=2.0, pl_interval=1, style_mixing=0.9), tmp_path, data=tiny_data)
+    trainer.loss.autocast = torch.autocast("cpu", dtype=torch.bfloat16)
+    stats = trainer.train_step()
+    assert {"r1_penalty", "pl_penalty"} <= set(stats) and all(torch.isfinite(v) for v in stats.values())
+    assert trainer.loss.pl_mean.dtype == torch.float32 and trainer.loss.pl_mean > 0
+
+
 def test_r1_penalty_closed_forms():
     """For D(x) = <a, x> the penalty is |a|^2 per image; for D(x) = |x|^2 / 2 it is |x|^2."""
     from opgan.loss import r1_penalty
