@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import flop_registry
 
+from flops import FlopCount, matmul_gflops  # benchmarks/flops.py
 from opgan.environment import provenance
 from opgan.files import write_json
 from opgan.presets import make_config
@@ -42,44 +41,6 @@ NVLABS_ENV = "STYLEGAN2_ADA_PYTORCH"
 BATCH = 32
 R1_INTERVAL = 16
 R1_GAMMA = 0.01
-
-
-def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    for _ in range(3):
-        a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - start) / 1e9
-
-
-def convolution_backward_flops(grad_output: torch.Tensor, weight: torch.Tensor, output_mask: list[bool]) -> int:
-    """Each of grad-input and grad-weight costs one forward convolution: 2 x outputs x (in/groups x kh x kw)."""
-    forward = 2 * grad_output.numel() * weight[0].numel()  # weight is [out, in/groups, kh, kw]
-    return forward * (int(output_mask[0]) + int(output_mask[1]))
-
-
-class FlopCount(TorchDispatchMode):
-    """Counts FLOPs of every op PyTorch's flop registry knows (matmuls, convolutions, forward and backward).
-
-    FlopCounterMode itself cannot be used: its module tracker breaks on the R1 penalty's
-    autograd.grad(create_graph=True), and its convolution_backward count ignores groups
-    (torch 2.14: it counts a convolution grouped by sample N times too much).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.flops = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        if func._overloadpacket is torch.ops.aten.convolution_backward:
-            self.flops += convolution_backward_flops(args[0], args[2], args[-1])
-        elif (counter := flop_registry.get(func._overloadpacket)) is not None:
-            self.flops += counter(*args, **kwargs, out_val=out)
-        return out
 
 
 @dataclass

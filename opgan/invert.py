@@ -56,6 +56,7 @@ class InversionResult:
     records: dict[str, torch.Tensor] = field(default_factory=dict)  # metric -> [records, N]; "step" -> [records]
     seconds: float = 0.0
     space: str = "w+"
+    record_seconds: torch.Tensor | None = None  # [records]: optimization time at each record, recording excluded
 
 
 def latent_size(G: Generator, space: str) -> int:
@@ -99,8 +100,10 @@ def invert(
     cfg: InversionConfig | None = None,
     seeds: list[int] | None = None,
     progress: bool = True,
+    initial: torch.Tensor | None = None,
 ) -> InversionResult:
-    """Inverts target images [N, C, H, W] in [-1, 1] (already at the model's resolution and channels)."""
+    """Inverts target images [N, C, H, W] in [-1, 1] (already at the model's resolution and channels).
+    Codes start at `initial` when given (codes of cfg.space, e.g. a W solution broadcast to W+)."""
     cfg = cfg or InversionConfig()
     model_cfg = G.cfg
     expected = (model_cfg.img_channels, model_cfg.resolution, model_cfg.resolution)
@@ -114,20 +117,27 @@ def invert(
     trainable = [p for p in G.parameters() if p.requires_grad]  # handed back as they came
     G.requires_grad_(False)
     try:
-        return _optimize(G, targets, cfg, seeds, progress)
+        return _optimize(G, targets, cfg, seeds, progress, initial)
     finally:
         for p in trainable:
             p.requires_grad_(True)
 
 
-def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: list[int] | None, progress: bool) -> InversionResult:
+def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: list[int] | None, progress: bool,
+              initial: torch.Tensor | None) -> InversionResult:
     model_cfg, device = G.cfg, targets.device
     perceptual: LPIPS | None = _cached_lpips(cfg.lpips_net, 64, str(device)) if cfg.lpips_net else None
 
-    codes = initial_codes(G, len(targets), cfg.space, seeds, cfg.seed).requires_grad_(True)
+    start_codes = initial_codes(G, len(targets), cfg.space, seeds, cfg.seed)
+    if initial is not None:
+        if initial.shape != start_codes.shape:
+            raise InversionError(f"initial codes {list(initial.shape)} do not fit {cfg.space} codes {list(start_codes.shape)}")
+        start_codes = initial.detach().to(device=start_codes.device, dtype=start_codes.dtype).clone()
+    codes = start_codes.requires_grad_(True)
     optimizer = torch.optim.Adam([codes], lr=cfg.lr, betas=(0.9, 0.999))
     losses = []
     records: dict[str, list] = {"step": []}
+    record_seconds, recording = [], 0.0  # time spent measuring, not optimizing
     start = time.perf_counter()
     bar = tqdm(range(cfg.steps), desc=f"invert {cfg.space} k={model_cfg.k}", leave=False,
                **({} if progress else {"disable": True}))  # a shown bar obeys TQDM_DISABLE
@@ -148,12 +158,16 @@ def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: 
         optimizer.step()
         losses.append(per_image.detach().cpu())
         if cfg.record_every and (step % cfg.record_every == 0 or step == cfg.steps - 1):
+            record_start = time.perf_counter()
+            record_seconds.append(record_start - start - recording)
             _record(records, step, images.detach(), targets, perceptual if cfg.record_lpips else None)
+            recording += time.perf_counter() - record_start
         if step % 10 == 0:
             bar.set_postfix(loss=f"{per_image.mean().item():.4f}")
     with torch.no_grad():
         reconstructions = G.synthesize(codes, cfg.space).clamp(-1, 1)
     if cfg.record_every:
+        record_seconds.append(time.perf_counter() - start - recording)
         _record(records, cfg.steps, reconstructions, targets, perceptual if cfg.record_lpips else None)
     return InversionResult(
         codes=codes.detach(),
@@ -162,6 +176,7 @@ def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: 
         records={key: torch.as_tensor(value) if key == "step" else torch.stack(value) for key, value in records.items() if value},
         seconds=time.perf_counter() - start,
         space=cfg.space,
+        record_seconds=torch.tensor(record_seconds, dtype=torch.float64) if record_seconds else None,
     )
 
 

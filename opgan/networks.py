@@ -272,12 +272,12 @@ def modulated_conv2d(
             out = out * demod.view(batch, out_channels, 1, 1)
         return out
     if path == "grouped":
-        # The demodulation folds into the [N, O, I] style factors before they meet the kernel
-        # taps: one pass over the [N, O, I, kh, kw] per-image weights instead of two.
-        factors = styles.view(batch, rows, 1, in_channels).expand(batch, rows, block, in_channels)
+        per_sample = weight.view(1, rows, block, in_channels, *weight.shape[2:]) * styles.view(
+            batch, rows, 1, in_channels, 1, 1
+        )
+        per_sample = per_sample.reshape(batch, out_channels, in_channels, *weight.shape[2:])
         if demodulate:
-            factors = factors * demod.view(batch, rows, block, 1)
-        per_sample = weight.unsqueeze(0) * factors.reshape(batch, out_channels, in_channels, 1, 1)
+            per_sample = per_sample * demod.view(batch, out_channels, 1, 1, 1)
         out = F.conv2d(
             x.reshape(1, batch * in_channels, height, width),
             per_sample.reshape(batch * out_channels, in_channels, *weight.shape[2:]),
