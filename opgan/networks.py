@@ -213,8 +213,10 @@ def torgb_rows(k: int, img_channels: int) -> int:
 MODCONV_PATHS = ("rows", "grouped")
 
 # The default choice between the two ways of computing the same modulated convolution.  On CUDA
-# the grouped path (StyleGAN2-ADA's fused modconv).  On CPU the rows path while rows x H x W is
-# small: measured forward + backward at batch 32, 64 channels on 2 cores with
+# the rows path for one-row layers (StyleGAN2-ADA trains that way; measured on an H200 at the
+# paper preset, k = 1: 0.50 s per step against 0.58 s grouped) and the grouped path (its fused
+# modconv) for several rows, which the rows path would copy the input for.  On CPU the rows path
+# while rows x H x W is small: measured forward + backward at batch 32, 64 channels on 2 cores with
 # benchmarks/bench_modconv.py (rerun it on the machine at hand, and pick per layer with
 # Generator.set_modconv_path), the rows path won up to 8 rows at 4x4 and 8x8 and 2 rows at 16x16,
 # and never at 32x32.  The two paths agree to float rounding.
@@ -224,7 +226,7 @@ CPU_ROWS_PATH_MAX_ROW_PIXELS = 512
 def default_modconv_path(rows: int, height: int, width: int, device_type: str) -> str:
     """The path `ModulatedLayer` takes unless told otherwise (see CPU_ROWS_PATH_MAX_ROW_PIXELS)."""
     if device_type == "cuda":
-        return "grouped"
+        return "rows" if rows == 1 else "grouped"
     return "rows" if rows * height * width <= CPU_ROWS_PATH_MAX_ROW_PIXELS else "grouped"
 
 
