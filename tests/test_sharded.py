@@ -53,20 +53,15 @@ def make_inputs(tmp_path: Path) -> tuple[Path, Path]:
     return checkpoint, folder
 
 
-def test_two_gloo_processes_write_the_single_process_folder(tmp_path):
-    checkpoint, folder = make_inputs(tmp_path)
-    root = Path(__file__).resolve().parents[1]
-    run([sys.executable, *invert_command(checkpoint, folder, tmp_path / "single", "cpu")], root, threads=2)
-    run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         *invert_command(checkpoint, folder, tmp_path / "sharded", "cpu")], root, threads=1)
-    compare_folders(tmp_path / "single", tmp_path / "sharded")
+NEEDS_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (runs where one is present)")
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (runs where one is present)")
-def test_nccl_process_writes_the_single_process_folder(tmp_path):
+@pytest.mark.parametrize("device, processes", [("cpu", 2), pytest.param("cuda", 1, marks=NEEDS_CUDA)], ids=["gloo-2", "nccl-1"])
+def test_torchrun_writes_the_single_process_folder(tmp_path, device, processes):
+    """gloo with 2 processes on the CPU; NCCL with one process per GPU where CUDA is present."""
     checkpoint, folder = make_inputs(tmp_path)
     root = Path(__file__).resolve().parents[1]
-    run([sys.executable, *invert_command(checkpoint, folder, tmp_path / "single", "cuda")], root, threads=2)
-    run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1",
-         *invert_command(checkpoint, folder, tmp_path / "sharded", "cuda")], root, threads=2)
+    run([sys.executable, *invert_command(checkpoint, folder, tmp_path / "single", device)], root, threads=2)
+    run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
+         *invert_command(checkpoint, folder, tmp_path / "sharded", device)], root, threads=2 // processes)
     compare_folders(tmp_path / "single", tmp_path / "sharded")
