@@ -26,9 +26,8 @@ from dataclasses import replace
 
 import torch
 
-from flops import FlopCount, matmul_gflops  # benchmarks/flops.py
+from common import FlopCount, matmul_gflops, tuning_images  # benchmarks/common.py
 from opgan.checkpoint import load_generator
-from opgan.data import load_images, to_float
 from opgan.environment import provenance
 from opgan.files import write_json
 from opgan.invert import InversionConfig, invert, reconstruction_metrics
@@ -64,7 +63,7 @@ def main() -> int:
     parser.add_argument("--out", default="benchmarks/results/invert.json")
     args = parser.parse_args()
 
-    targets = to_float(load_images(f"fashion-mnist:test:{1000 + args.images}").images[1000:])
+    targets = tuning_images(args.images)
     peak = matmul_gflops()
     rows, peak_rss_mib = [], None
     third = args.reference_steps // 3

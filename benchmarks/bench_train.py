@@ -31,7 +31,7 @@ from typing import Callable
 
 import torch
 
-from flops import FlopCount, matmul_gflops  # benchmarks/flops.py
+from common import FlopCount, matmul_gflops, timing_config  # benchmarks/common.py
 from opgan.environment import provenance
 from opgan.files import write_json
 from opgan.presets import make_config
@@ -53,11 +53,10 @@ class Contender:
 
 def opgan_contender(name: str, group: str, k: int, scratch: Path, nvlabs_equal: bool) -> Contender:
     if nvlabs_equal:
-        cfg = make_config("cpu", {"k": k, "d_channel_max": 64, "mapping_lr_mul": 0.01, "affine_lr_mul": 0.01},
-                          batch=BATCH, r1_gamma=R1_GAMMA, r1_interval=R1_INTERVAL, style_mixing=0.0, pl_weight=0.0,
-                          total_images=10**12, checkpoint_every=0, sample_every=0)
+        cfg = timing_config("cpu", {"k": k, "d_channel_max": 64, "mapping_lr_mul": 0.01, "affine_lr_mul": 0.01},
+                            batch=BATCH, r1_gamma=R1_GAMMA, r1_interval=R1_INTERVAL, style_mixing=0.0, pl_weight=0.0)
     else:
-        cfg = make_config("cpu", {"k": k}, total_images=10**12, checkpoint_every=0, sample_every=0)
+        cfg = timing_config("cpu", {"k": k})
     trainer = Trainer(cfg, scratch / name)
     return Contender(name, trainer.train_step, group, k)
 

@@ -17,8 +17,8 @@ import time
 
 import torch
 
+from common import timing_config  # benchmarks/common.py
 from opgan.data import ImageSet
-from opgan.presets import make_config
 from opgan.train import Trainer
 
 
@@ -39,8 +39,7 @@ def main() -> int:
     for precision in args.precisions:
         for k in args.k:
             for path in args.paths:
-                cfg = make_config(args.preset, {"k": k}, total_images=10**12, checkpoint_every=0, sample_every=0,
-                                  mixed_precision=precision == "bf16")
+                cfg = timing_config(args.preset, {"k": k}, mixed_precision=precision == "bf16")
                 model = cfg.model
                 images = torch.randint(0, 256, (64, model.img_channels, model.resolution, model.resolution), dtype=torch.uint8)
                 with tempfile.TemporaryDirectory() as scratch:

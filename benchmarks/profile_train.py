@@ -12,7 +12,7 @@ import tempfile
 
 from torch.profiler import ProfilerActivity, profile
 
-from opgan.presets import make_config
+from common import timing_config  # benchmarks/common.py
 from opgan.train import Trainer
 
 
@@ -24,7 +24,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
     for k in args.k:
-        cfg = make_config(args.preset, {"k": k}, total_images=10**12, checkpoint_every=0, sample_every=0)
+        cfg = timing_config(args.preset, {"k": k})
         with tempfile.TemporaryDirectory() as scratch:
             trainer = Trainer(cfg, scratch)
             for _ in range(4):  # warm-up: allocator, oneDNN primitive caches

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from common import tuning_images  # benchmarks/common.py
 from opgan.checkpoint import load_generator
-from opgan.data import load_images, to_float
 from opgan.environment import provenance
 from opgan.files import write_json
 from opgan.invert import InversionConfig, invert, reconstruction_metrics
@@ -30,8 +30,7 @@ def main() -> int:
     args = parser.parse_args()
 
     G, _ = load_generator(args.checkpoint)
-    # images 1000+ of the test split, so the tuning set is disjoint from the first test images reported elsewhere
-    targets = to_float(load_images(f"fashion-mnist:test:{1000 + args.images}").images[1000:])
+    targets = tuning_images(args.images)
     rows = []
     print(f"{'lr':>6} {'steps':>6} {'mse w':>6} {'PSNR':>7} {'SSIM':>6} {'LPIPS-vgg':>10} {'s':>6}")
     for steps in args.steps:

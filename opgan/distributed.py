@@ -31,7 +31,7 @@ def setup_distributed(device: str | None = None) -> tuple[int, int, torch.device
     return rank, world, picked
 
 
-def average_gradients(module: torch.nn.Module, world: int) -> None:
+def average_gradients(module: torch.nn.Module) -> None:
     """All-reduce every gradient as one flat buffer (every parameter gets one, so ranks agree on the layout)."""
     if not dist.is_initialized():
         return
@@ -41,18 +41,18 @@ def average_gradients(module: torch.nn.Module, world: int) -> None:
             p.grad = torch.zeros_like(p)
     flat = torch.cat([p.grad.flatten() for p in params])
     dist.all_reduce(flat)
-    flat /= world
+    flat /= dist.get_world_size()
     offset = 0
     for p in params:
         p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
         offset += p.numel()
 
 
-def gather_to_writer(item: Any, rank: int, world: int) -> list[Any]:
+def gather_to_writer(item: Any) -> list[Any]:
     """Every rank's `item` (any picklable object), in rank order, on rank 0; an empty list elsewhere."""
     if not dist.is_initialized():
         return [item]
-    gathered: list[Any] | None = [None] * world if rank == 0 else None
+    gathered: list[Any] | None = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
     dist.gather_object(item, gathered, dst=0)
     return gathered or []
 

@@ -12,6 +12,7 @@ Tensor conventions: images are float NCHW in [-1, 1]; a latent batch is ``[N, k,
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -149,17 +150,24 @@ def upsample2x(x: torch.Tensor) -> torch.Tensor:
 LOWPASS_TAPS = (1.0, 3.0, 3.0, 1.0)  # StyleGAN2's resampling filter
 
 
+@functools.lru_cache(maxsize=64)
+def _lowpass(height: int, width: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 4x4 [1,3,3,1] kernel and, per output pixel, the kernel's weight inside the image; made
+    once per size and device, so that no step copies them to the GPU."""
+    taps = torch.tensor(LOWPASS_TAPS, device=device, dtype=dtype)
+    kernel = (taps[:, None] * taps[None, :]).view(1, 1, 4, 4)
+    coverage = F.conv2d(torch.ones(1, 1, height, width, device=device, dtype=dtype), kernel, stride=2, padding=1)
+    return kernel, coverage
+
+
 def downsample2x(x: torch.Tensor) -> torch.Tensor:
     """The [1,3,3,1] low-pass followed by decimation: antialiased bilinear /2, i.e.
     ``F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True)``, which drops the taps
     outside the image and renormalizes the rest.  Computed as a depthwise stride-2 convolution
     divided by the same convolution of ones (equal to float rounding, 2-3x faster on CPU)."""
     channels = x.shape[1]
-    taps = torch.tensor(LOWPASS_TAPS, device=x.device, dtype=x.dtype)
-    kernel = (taps[:, None] * taps[None, :]).expand(channels, 1, 4, 4)
-    out = F.conv2d(x, kernel, stride=2, padding=1, groups=channels)
-    coverage = F.conv2d(x.new_ones(1, 1, *x.shape[2:]), kernel[:1], stride=2, padding=1)
-    return out / coverage
+    kernel, coverage = _lowpass(x.shape[2], x.shape[3], x.device, x.dtype)
+    return F.conv2d(x, kernel.expand(channels, 1, 4, 4), stride=2, padding=1, groups=channels) / coverage
 
 
 def normalize_2nd_moment(x: torch.Tensor, dims: tuple[int, ...], eps: float = 1e-8) -> torch.Tensor:

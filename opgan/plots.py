@@ -14,7 +14,8 @@ from opgan.files import image_grid
 
 SPACE_STYLE = {"z": ("tab:green", "^"), "w": ("tab:blue", "o"), "w+": ("tab:orange", "s")}
 METRIC_NAMES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS-VGG", "mse": "MSE"}
-METRIC_LABEL = {"psnr": "PSNR (dB) ↑", "ssim": "SSIM ↑", "lpips": "LPIPS-VGG ↓", "mse": "MSE ↓"}
+LOWER_IS_BETTER = ("lpips", "mse")
+METRIC_LABEL = {metric: f"{name} {'↓' if metric in LOWER_IS_BETTER else '↑'}" for metric, name in METRIC_NAMES.items()}
 LOG_TITLES = {"loss_G": "generator loss (non-saturating)", "loss_D": "discriminator loss (logistic)",
               "r1_penalty": "R1 penalty (gradient at reals)", "pl_penalty": "path-length penalty"}
 MODULE_GROUP_NAMES = {"mapping": "mapping", "affine": "affine layers", "conv": "convolutions", "torgb": "ToRGB"}

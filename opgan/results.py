@@ -68,8 +68,7 @@ def invert_batch(G: Generator, images: ImageSet, start: int, batch: int, cfg: In
     seeds = [cfg.seed + start + i for i in range(len(targets))]  # z starts depend on the image, not the batching
     result = invert(G, targets, cfg, seeds=seeds, progress=progress)
     metrics = reconstruction_metrics(result.reconstructions, targets, metrics_lpips)
-    return {"start": start, "codes": result.codes.cpu(), "targets": targets.cpu(),
-            "reconstructions": result.reconstructions.cpu(), "records": result.records, "seconds": result.seconds,
+    return {"start": start, "codes": result.codes.cpu(), "reconstructions": result.reconstructions.cpu(), "records": result.records, "seconds": result.seconds,
             "metrics": {key: value.cpu() for key, value in metrics.items()}}
 
 
@@ -90,14 +89,14 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
             G.mapping.w_avg.device, checkpoint=str(checkpoint), images=images.source, count=len(images),
             inversion=config_dict(cfg), model=G.cfg.to_dict(), processes=world,
         ))
-    rows, all_codes, all_targets, all_reconstructions, all_records, failed = [], [], [], [], [], []
+    rows, all_codes, all_reconstructions, all_records, failed = [], [], [], [], []
     stems, names = file_stems(images.names), [printable_name(name) for name in images.names]
     sizes = {"latent_size": latent_size(G, cfg.space), "used_latent_size": used_latent_size(G, cfg.space)}
     starts = range(0, len(images), batch)
     for round_start in range(0, len(starts), world):  # one batch per rank and round
         index = round_start + rank
         mine = invert_batch(G, images, starts[index], batch, cfg, metrics_lpips, progress) if index < len(starts) else None
-        for done in gather_to_writer(mine, rank, world):
+        for done in gather_to_writer(mine):
             if done is None:
                 continue
             count = len(done["codes"])
@@ -115,7 +114,6 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
                     "seconds": f"{done['seconds'] / count:.3f}",
                 })
             all_codes.append(done["codes"])
-            all_targets.append(done["targets"])
             all_reconstructions.append(done["reconstructions"])
             all_records.append(done["records"])
         if writer:
@@ -127,8 +125,9 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
     if cfg.record_every:  # convergence: "step" -> [R], metric -> [R, N] over all batches
         records = {key: torch.cat([r[key] for r in all_records], dim=1) for key in all_records[0] if key != "step"}
         torch_save({"step": all_records[0]["step"], **records}, out / "records.pt")
-    all_targets, all_reconstructions = torch.cat(all_targets), torch.cat(all_reconstructions)
-    save_image_grid(paired_rows(all_targets, all_reconstructions), out / "grid.png", columns=min(16, len(all_targets)), scale=2)
+    # the batches were written in image order, so the targets are the images themselves
+    save_image_grid(paired_rows(to_float(images.images), torch.cat(all_reconstructions)), out / "grid.png",
+                    columns=min(16, len(images)), scale=2)
     if failed:
         raise ResultsError(f"{len(failed)} of {len(rows)} images' files could not be written to {out} "
                            f"(their metrics and codes are in results.csv and codes.pt): {'; '.join(failed[:5])}")

@@ -124,4 +124,3 @@ def summarize(rows: list[dict], by: tuple[str, ...], metrics: tuple[str, ...] = 
         table[f"{metric}_mean"] = groups[metric].agg(lambda values: as_tensor(values).mean().item())
         table[f"{metric}_std"] = groups[metric].agg(lambda values: as_tensor(values).std().item() if len(values) > 1 else 0.0)
     return table.reset_index().to_dict("records")
-

@@ -103,8 +103,9 @@ def held_out_images(checkpoint: str | os.PathLike, count: int, part: str = "refe
 
     The held-out split is used in disjoint parts: ``reference`` (the first images: the real set of
     every Fréchet distance) and ``test`` (the last images: the ones the book inverts).  Inversion
-    settings were tuned on Fashion-MNIST test images 1000-1007 (benchmarks/tune_invert.py), which
-    neither part reaches while the two together take fewer than 9,000 images.
+    settings were tuned and benchmarked on Fashion-MNIST test images 1000-1063 (benchmarks/common.py,
+    `tuning_images`), which neither part reaches while the reference part keeps to the first 1,000
+    images and the test part to the last 8,936.
     """
     if part not in ("reference", "test"):
         raise ExperimentError(f"part must be 'reference' or 'test', got {part!r}")

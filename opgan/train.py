@@ -214,7 +214,7 @@ class Trainer:
         real = self.real_batch().requires_grad_(with_r1)
         loss_D, stats = self.loss.discriminator(fake, real, with_r1)
         loss_D.backward()
-        average_gradients(D, self.world)
+        average_gradients(D)
         self.opt_D.step()
         self.opt_D.zero_grad(set_to_none=True)
 
@@ -231,7 +231,7 @@ class Trainer:
             loss_pl, pl_stats = self.loss.path_length(fake, ws, noise)
             loss_pl.backward()
             stats.update(pl_stats)
-        average_gradients(G, self.world)
+        average_gradients(G)
         self.opt_G.step()
         self.opt_G.zero_grad(set_to_none=True)
 

@@ -12,7 +12,7 @@ import torch
 from conftest import tiny_generator
 from opgan.checkpoint import save_checkpoint
 from opgan.files import save_image_grid
-from opgan.results import read_codes, read_records, read_results
+from opgan.results import read_codes, read_results
 
 NUMBERS = ("psnr", "ssim", "lpips", "mse")
 

@@ -1,4 +1,5 @@
-"""FLOPs and the machine's matmul peak, shared by the benchmarks (run from this folder's scripts)."""
+"""Shared by the benchmarks (run as this folder's scripts): FLOPs, the machine's matmul peak, a
+training configuration that never stops or writes, and the held-out images settings are tuned on."""
 
 from __future__ import annotations
 
@@ -7,6 +8,22 @@ import time
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
+
+from opgan.data import load_images, to_float
+from opgan.presets import TrainConfig, make_config
+
+TUNING_START = 1000  # Fashion-MNIST test images from here on: apart from the book's (see sweep.held_out_images)
+
+
+def timing_config(preset: str, model_overrides: dict, **train_overrides) -> TrainConfig:
+    """A preset's training configuration for timing steps: no end, no checkpoints, no samples."""
+    return make_config(preset, model_overrides, total_images=10**12, checkpoint_every=0, sample_every=0,
+                       **train_overrides)
+
+
+def tuning_images(count: int) -> torch.Tensor:
+    """`count` held-out Fashion-MNIST test images in [-1, 1], from TUNING_START on."""
+    return to_float(load_images(f"fashion-mnist:test:{TUNING_START + count}").images[TUNING_START:])
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
