@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.opgan-installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install data browser test book reproduce bench smoke clean
+LINTED := opgan scripts benchmarks tests
+
+.PHONY: install data browser lint format test book reproduce bench smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,11 +31,20 @@ browser:
 # The tests, then every notebook at the smoke scale built into a book (fails on a notebook error or
 # a figure cell without a figure), then every page of it checked in headless Chromium (screenshots
 # in runs/book-smoke/book/_build/screenshots).
-test: install data browser
+test: install data browser lint
 	$(PY) -m pytest -q
 	rm -rf runs/book-smoke
 	$(VENV)/bin/opgan book --scale smoke --out runs/book-smoke/book
 	$(PY) scripts/check_book.py runs/book-smoke/book/_build/html
+
+# Lint and format check (ruff, configured in pyproject.toml); `make format` rewrites the files.
+lint: install
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+
+format: install
+	$(VENV)/bin/ruff format $(LINTED)
+	$(VENV)/bin/ruff check --fix $(LINTED)
 
 smoke: install data
 	$(VENV)/bin/opgan train --preset smoke --out runs/smoke

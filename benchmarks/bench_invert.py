@@ -25,8 +25,8 @@ import sys
 from dataclasses import replace
 
 import torch
-
 from common import FlopCount, matmul_gflops, tuning_images  # benchmarks/common.py
+
 from opgan.checkpoint import load_generator
 from opgan.environment import provenance
 from opgan.files import write_json
@@ -67,10 +67,14 @@ def main() -> int:
     peak = matmul_gflops()
     rows, peak_rss_mib = [], None
     third = args.reference_steps // 3
-    print(f"inversion to quality: {len(targets)} held-out images, {torch.get_num_threads()} threads, "
-          f"float32 matmul {peak:.0f} GFLOP/s")
-    print(f"{'model':<8} {'space':<5} {'protocol':<22} {'seconds':>8} {'LPIPS-vgg':>9} {'PSNR':>6} "
-          f"{'vs reference (LPIPS, 95% CI)':>34} {'time':>6}  verdict")
+    print(
+        f"inversion to quality: {len(targets)} held-out images, {torch.get_num_threads()} threads, "
+        f"float32 matmul {peak:.0f} GFLOP/s"
+    )
+    print(
+        f"{'model':<8} {'space':<5} {'protocol':<22} {'seconds':>8} {'LPIPS-vgg':>9} {'PSNR':>6} "
+        f"{'vs reference (LPIPS, 95% CI)':>34} {'time':>6}  verdict"
+    )
     for checkpoint in (args.checkpoint_kmax, args.checkpoint_k1):
         G, _ = load_generator(checkpoint)
         for space in args.spaces:
@@ -83,9 +87,14 @@ def main() -> int:
             reference_metrics = reconstruction_metrics(reference.reconstructions, targets, "vgg")
             gflop = step_gflop(G, targets, base)
             step_seconds = float(reference.record_seconds[-1]) / args.reference_steps
-            common = {"k": G.k, "space": space, "images": len(targets), "gflop_per_step": gflop,
-                      "image_steps_per_s": len(targets) / step_seconds,
-                      "fraction_of_matmul_peak": gflop / step_seconds / peak}
+            common = {
+                "k": G.k,
+                "space": space,
+                "images": len(targets),
+                "gflop_per_step": gflop,
+                "image_steps_per_s": len(targets) / step_seconds,
+                "fraction_of_matmul_peak": gflop / step_seconds / peak,
+            }
             reached = time_to_fraction(reference, 0.95)
             candidates = {f"{args.reference_steps} steps (reference)": (reference, reference_metrics)}
             short = invert(G, targets, replace(base, steps=third), progress=False)
@@ -93,35 +102,69 @@ def main() -> int:
             if space == "w+":
                 w_steps = third * 3 // 10
                 warm = invert(G, targets, replace(base, space="w", steps=w_steps), progress=False)
-                warm_plus = invert(G, targets, replace(base, steps=third - w_steps), progress=False,
-                                   initial=G.broadcast_ws(warm.codes).contiguous())
+                warm_plus = invert(
+                    G,
+                    targets,
+                    replace(base, steps=third - w_steps),
+                    progress=False,
+                    initial=G.broadcast_ws(warm.codes).contiguous(),
+                )
                 warm_plus.seconds += warm.seconds
                 candidates[f"W {w_steps} + W+ {third - w_steps} steps"] = (
-                    warm_plus, reconstruction_metrics(warm_plus.reconstructions, targets, "vgg"))
+                    warm_plus,
+                    reconstruction_metrics(warm_plus.reconstructions, targets, "vgg"),
+                )
             for protocol, (result, metrics) in candidates.items():
                 is_reference = result is reference
                 difference = paired_mean(reference_metrics["lpips"] - metrics["lpips"]) if not is_reference else None
                 time_ratio = result.seconds / reference.seconds
-                outcome = "-" if is_reference else (
-                    ("meets" if time_ratio <= 1 / 3 else "slower than 1/3")
-                    + f", quality {'kept' if verdict(difference, TOLERANCE, 'kept') == 'agrees' else 'not kept'}")
-                row = {**common, "protocol": protocol, "seconds": result.seconds, "time_vs_reference": time_ratio,
-                       "lpips_vgg": metrics["lpips"].mean().item(), "psnr": metrics["psnr"].mean().item(),
-                       "lpips_improvement_vs_reference": difference.to_dict() if difference else None,
-                       "outcome": outcome}
+                outcome = (
+                    "-"
+                    if is_reference
+                    else (
+                        ("meets" if time_ratio <= 1 / 3 else "slower than 1/3")
+                        + f", quality {'kept' if verdict(difference, TOLERANCE, 'kept') == 'agrees' else 'not kept'}"
+                    )
+                )
+                row = {
+                    **common,
+                    "protocol": protocol,
+                    "seconds": result.seconds,
+                    "time_vs_reference": time_ratio,
+                    "lpips_vgg": metrics["lpips"].mean().item(),
+                    "psnr": metrics["psnr"].mean().item(),
+                    "lpips_improvement_vs_reference": difference.to_dict() if difference else None,
+                    "outcome": outcome,
+                }
                 if is_reference:
                     row["seconds_to_95pct_of_improvement"] = reached
                 rows.append(row)
                 versus = describe(difference) if difference else f"95% of its gain after {reached:.0f} s"
-                print(f"k={G.k:<6} {space:<5} {protocol:<22} {result.seconds:>8.1f} {row['lpips_vgg']:>9.4f} "
-                      f"{row['psnr']:>6.2f} {versus:>34} {time_ratio:>6.2f}  {outcome}", flush=True)
-            print(f"{'':<14} per step: {gflop:.1f} GFLOP, {common['image_steps_per_s']:.0f} image-steps/s, "
-                  f"{common['fraction_of_matmul_peak']:.0%} of the matmul peak", flush=True)
+                print(
+                    f"k={G.k:<6} {space:<5} {protocol:<22} {result.seconds:>8.1f} {row['lpips_vgg']:>9.4f} "
+                    f"{row['psnr']:>6.2f} {versus:>34} {time_ratio:>6.2f}  {outcome}",
+                    flush=True,
+                )
+            print(
+                f"{'':<14} per step: {gflop:.1f} GFLOP, {common['image_steps_per_s']:.0f} image-steps/s, "
+                f"{common['fraction_of_matmul_peak']:.0%} of the matmul peak",
+                flush=True,
+            )
     if peak_rss_mib is not None:
         print(f"peak resident memory after {len(targets)} images in W+ at k = C: {peak_rss_mib:.0f} MiB")
-    write_json(args.out, {"images": len(targets), "reference_steps": args.reference_steps, "matmul_gflops": peak,
-                          "threads": torch.get_num_threads(), "tolerance_lpips": TOLERANCE,
-                          "peak_rss_mib_after_kmax_wplus": peak_rss_mib, "rows": rows, "provenance": provenance("cpu")})
+    write_json(
+        args.out,
+        {
+            "images": len(targets),
+            "reference_steps": args.reference_steps,
+            "matmul_gflops": peak,
+            "threads": torch.get_num_threads(),
+            "tolerance_lpips": TOLERANCE,
+            "peak_rss_mib_after_kmax_wplus": peak_rss_mib,
+            "rows": rows,
+            "provenance": provenance("cpu"),
+        },
+    )
     print(f"wrote {args.out}")
     return 0
 

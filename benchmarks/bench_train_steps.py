@@ -16,8 +16,8 @@ import tempfile
 import time
 
 import torch
-
 from common import timing_config  # benchmarks/common.py
+
 from opgan.data import ImageSet
 from opgan.train import Trainer
 
@@ -41,7 +41,9 @@ def main() -> int:
             for path in args.paths:
                 cfg = timing_config(args.preset, {"k": k}, mixed_precision=precision == "bf16")
                 model = cfg.model
-                images = torch.randint(0, 256, (64, model.img_channels, model.resolution, model.resolution), dtype=torch.uint8)
+                images = torch.randint(
+                    0, 256, (64, model.img_channels, model.resolution, model.resolution), dtype=torch.uint8
+                )
                 with tempfile.TemporaryDirectory() as scratch:
                     trainer = Trainer(cfg, scratch, data=ImageSet(images, [str(i) for i in range(64)], "synthetic"))
                     trainer.G.set_modconv_path(None if path == "default" else path)
@@ -54,8 +56,11 @@ def main() -> int:
                         seconds.append(time.perf_counter() - start)
                         print(f"  {args.preset} k={k} {path} {precision} step {step}: {seconds[-1]:.3f} s", flush=True)
                 steady = statistics.median(seconds[len(seconds) // 2 :])
-                print(f"{args.preset} k={k} path={path} {precision}: {cfg.batch / steady:.1f} img/s = "
-                      f"{steady * 1000 / cfg.batch:.2f} s/kimg steady; first step {seconds[0]:.1f} s", flush=True)
+                print(
+                    f"{args.preset} k={k} path={path} {precision}: {cfg.batch / steady:.1f} img/s = "
+                    f"{steady * 1000 / cfg.batch:.2f} s/kimg steady; first step {seconds[0]:.1f} s",
+                    flush=True,
+                )
     return 0
 
 

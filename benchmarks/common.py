@@ -10,15 +10,17 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from opgan.data import load_images, to_float
-from opgan.presets import TrainConfig, make_config
+from opgan.presets import make_config
+from opgan.train import TrainConfig
 
-TUNING_START = 1000  # Fashion-MNIST test images from here on: apart from the book's (see sweep.held_out_images)
+TUNING_START = 1000  # Fashion-MNIST test images from here on: apart from the book's (see data.held_out_images)
 
 
 def timing_config(preset: str, model_overrides: dict, **train_overrides) -> TrainConfig:
     """A preset's training configuration for timing steps: no end, no checkpoints, no samples."""
-    return make_config(preset, model_overrides, total_images=10**12, checkpoint_every=0, sample_every=0,
-                       **train_overrides)
+    return make_config(
+        preset, model_overrides, total_images=10**12, checkpoint_every=0, sample_every=0, **train_overrides
+    )
 
 
 def tuning_images(count: int) -> torch.Tensor:

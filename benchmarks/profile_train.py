@@ -10,9 +10,9 @@ import argparse
 import sys
 import tempfile
 
+from common import timing_config  # benchmarks/common.py
 from torch.profiler import ProfilerActivity, profile
 
-from common import timing_config  # benchmarks/common.py
 from opgan.train import Trainer
 
 
@@ -34,13 +34,18 @@ def main() -> int:
                     trainer.train_step()
         total = sum(event.self_cpu_time_total for event in profiler.key_averages())
         print(f"{args.preset} k={k}: {total / 1e3 / args.steps:.1f} ms of self CPU time per step")
-        for title, events in (("by op", profiler.key_averages()),
-                              ("by op and input shapes", profiler.key_averages(group_by_input_shape=True))):
+        for title, events in (
+            ("by op", profiler.key_averages()),
+            ("by op and input shapes", profiler.key_averages(group_by_input_shape=True)),
+        ):
             print(f"  {title}")
             for event in sorted(events, key=lambda e: -e.self_cpu_time_total)[: args.top]:
                 shapes = str(event.input_shapes)[:80] if title != "by op" else ""
-                print(f"    {event.self_cpu_time_total / 1e3 / args.steps:7.2f} ms {event.self_cpu_time_total / total:6.1%} "
-                      f"{event.count // args.steps:5d}x  {event.key[:36]:<36} {shapes}")
+                print(
+                    f"    {event.self_cpu_time_total / 1e3 / args.steps:7.2f} ms "
+                    f"{event.self_cpu_time_total / total:6.1%} "
+                    f"{event.count // args.steps:5d}x  {event.key[:36]:<36} {shapes}"
+                )
     return 0
 
 

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from common import tuning_images  # benchmarks/common.py
+
 from opgan.checkpoint import load_generator
 from opgan.environment import provenance
 from opgan.files import write_json
@@ -39,12 +40,29 @@ def main() -> int:
                 cfg = InversionConfig(space=args.space, steps=steps, lr=lr, lpips_net=args.lpips, mse_weight=mse_weight)
                 result = invert(G, targets, cfg, progress=False)
                 metrics = reconstruction_metrics(result.reconstructions, targets, "vgg")
-                row = {"lr": lr, "steps": steps, "mse_weight": mse_weight, "seconds": result.seconds,
-                       **{key: value.mean().item() for key, value in metrics.items()}}
+                row = {
+                    "lr": lr,
+                    "steps": steps,
+                    "mse_weight": mse_weight,
+                    "seconds": result.seconds,
+                    **{key: value.mean().item() for key, value in metrics.items()},
+                }
                 rows.append(row)
-                print(f"{lr:>6} {steps:>6} {mse_weight:>6} {row['psnr']:>7.2f} {row['ssim']:>6.3f} {row['lpips']:>10.4f} {row['seconds']:>6.0f}")
-    write_json(args.out, {"checkpoint": args.checkpoint, "space": args.space, "images": args.images,
-                          "loss": f"lpips-{args.lpips}", "rows": rows, "provenance": provenance("cpu")})
+                print(
+                    f"{lr:>6} {steps:>6} {mse_weight:>6} {row['psnr']:>7.2f} {row['ssim']:>6.3f} "
+                    f"{row['lpips']:>10.4f} {row['seconds']:>6.0f}"
+                )
+    write_json(
+        args.out,
+        {
+            "checkpoint": args.checkpoint,
+            "space": args.space,
+            "images": args.images,
+            "loss": f"lpips-{args.lpips}",
+            "rows": rows,
+            "provenance": provenance("cpu"),
+        },
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The reproduction pipeline: run every notebook with papermill at a scale, then build the book.
+"""The book: the reproduction pipeline (run every notebook with papermill at a scale, then build
+the book) and the prose its pages share (each scale's settings in words, what is not reproduced).
 
 The top-level ``_config.yml`` says which notebooks run with which parameters at each scale.
 Executed notebooks land in the output folder (``book/`` for the book itself) with their outputs;
@@ -13,23 +14,28 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
+from opgan.errors import OpganError
+from opgan.networks import ModelConfig
+from opgan.presets import preset_row
 
 FIGURE_ASSIGNMENT = re.compile(r"^\s*fig\b[^=\n]*=", re.MULTILINE)  # `fig = ...` or `fig, axes = ...`
 STATIC = ("_config.yml", "_toc.yml", "*.md", "images", "_static", "references.bib")
 
 
-class PipelineError(RuntimeError):
+class PipelineError(OpganError, RuntimeError):
     """A notebook failed or produced no figure where one was expected."""
 
 
 def load_reproduction(path: str | os.PathLike = "_config.yml") -> dict:
     """The reproduction declared in the top-level ``_config.yml``, checked."""
     import yaml  # the book extra; the rest of opgan runs without it
+
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run from the repository root or pass --config")
+        raise PipelineError(f"{path} not found: run from the repository root or pass --config")
     spec = yaml.safe_load(path.read_text()) or {}
     for key in ("book", "notebooks", "scales"):
         if key not in spec:
@@ -59,9 +65,14 @@ def missing_figures(notebook: dict) -> list[int]:
     return missing
 
 
-def run_notebooks(scale: str, out: str | os.PathLike | None = None, config: str | os.PathLike = "_config.yml",
-                  only: list[str] | None = None, kernel: str = "python3",
-                  starting: Callable[[str, dict], None] | None = None) -> list[Path]:
+def run_notebooks(
+    scale: str,
+    out: str | os.PathLike | None = None,
+    config: str | os.PathLike = "_config.yml",
+    only: list[str] | None = None,
+    kernel: str = "python3",
+    starting: Callable[[str, dict], None] | None = None,
+) -> list[Path]:
     """Executes the notebooks of a scale into `out` (default: the book folder); returns their paths.
     `starting(name, parameters)` is called before each notebook runs (the CLI prints it)."""
     import nbformat
@@ -89,10 +100,18 @@ def run_notebooks(scale: str, out: str | os.PathLike | None = None, config: str 
             starting(name, parameters)
         try:
             with quiet_progress_bars():
-                papermill.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(root),
-                                           kernel_name=kernel, progress_bar=False)
+                papermill.execute_notebook(
+                    str(source),
+                    str(target),
+                    parameters=parameters,
+                    cwd=str(root),
+                    kernel_name=kernel,
+                    progress_bar=False,
+                )
         except papermill.PapermillExecutionError as error:
-            raise PipelineError(f"{name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} (see {target})") from None
+            raise PipelineError(
+                f"{name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} (see {target})"
+            ) from None
         executed_notebook = nbformat.read(target, as_version=4)
         missing = missing_figures(executed_notebook)
         if missing:
@@ -152,3 +171,45 @@ def build_book(folder: str | os.PathLike) -> Path:
     if not index.is_file():
         raise PipelineError(f"jupyter-book build wrote no {index}")
     return index
+
+
+# ---------------------------------------------------------------------------- page prose
+
+# What no scale of opgan reproduces of the authors' training, and why (said on every book page).
+NOT_REPRODUCED = (
+    "ADA augmentation (only x-flips, and only where a preset turns them on)",
+    "StyleGAN2's FIR resampling with its border padding (bilinear resampling: the same [1,3,3,1] "
+    "filter away from the borders)",
+    "per-pixel noise inputs (off, as in the authors' final runs)",
+)
+LPIPS_NAMES = {"alex": "LPIPS-AlexNet", "vgg": "LPIPS-VGG", None: "no LPIPS"}
+
+
+def describe_scale(scale: str) -> dict[str, str]:
+    """The settings a reader compares between scales, as words: data, model, training, inversion."""
+    spec = preset_row(scale)
+    model, train, invert = ModelConfig(**{**spec["model"], "k": 1}), spec["train"], spec["invert"]
+    generator, discriminator = model.channel_max, model.d_channel_max or model.channel_max
+    loss = LPIPS_NAMES[invert["lpips_net"]] + (f" + {invert['mse_weight']:g} × MSE" if invert["mse_weight"] else "")
+    return {
+        "data": f"{spec['dataset']}, {model.resolution}×{model.resolution} px, "
+        f"{'RGB' if model.img_channels == 3 else 'grayscale'}" + (", x-flips" if train["xflip"] else ""),
+        "model": f"up to {generator} channels (discriminator {discriminator}), w = {model.w_dim}, "
+        f"{model.mapping_layers} mapping layers, "
+        f"mapping / affine lr × {model.mapping_lr_mul:g} / {model.affine_lr_mul:g}",
+        "training": f"{train['total_images']:,} images, batch {train['batch']}, "
+        f"style mixing {train['style_mixing']:g}, "
+        f"path length weight {train['pl_weight']:g}, R1 γ {train['r1_gamma']:g} (k = 1) / {train['r1_gamma_rows']:g}",
+        "inversion": f"{loss}, Adam lr {invert['lr']:g}, {invert['steps']} steps",
+    }
+
+
+def scale_notice(scale: str, reference: str = "paper") -> str:
+    """Markdown for the top of a book page: this scale's settings beside the paper's, and what is
+    not reproduced; every number read from PRESETS."""
+    ours, theirs = describe_scale(scale), describe_scale(reference)
+    rows = "\n".join(f"| {key} | {ours[key]} | {theirs[key]} |" for key in ours)
+    return (
+        f"| | this build (`{scale}` scale) | the paper (`{reference}` preset) |\n|---|---|---|\n{rows}\n\n"
+        "Not reproduced at any scale: " + "; ".join(NOT_REPRODUCED) + "."
+    )

@@ -9,7 +9,8 @@ and across training seeds; set measures (Fréchet distances) by resampling the s
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -22,7 +23,9 @@ TOLERANCE = {"lpips": 0.01, "psnr": 0.5, "fd_relative": 0.10, "spectrum_relative
 LOWER_IS_BETTER = {"lpips": True, "mse": True, "psnr": False, "ssim": False}
 
 
-def paired_improvements(baseline: Sequence[list[dict]], candidate: Sequence[list[dict]], metric: str = "lpips") -> torch.Tensor:
+def paired_improvements(
+    baseline: Sequence[list[dict]], candidate: Sequence[list[dict]], metric: str = "lpips"
+) -> torch.Tensor:
     """[seeds, images] improvements of `candidate` over `baseline` (lists of result rows, one list per
     seed), matched by image name; positive = the candidate is better."""
     if len(baseline) != len(candidate) or not baseline:
@@ -39,26 +42,53 @@ def paired_improvements(baseline: Sequence[list[dict]], candidate: Sequence[list
     return torch.tensor(improvements, dtype=torch.float64)
 
 
-def row(claim: str, comparison: str, metric: str, kind: str, tolerance: float, estimate: stats.Estimate, space: str = "") -> dict:
+def row(
+    claim: str, comparison: str, metric: str, kind: str, tolerance: float, estimate: stats.Estimate, space: str = ""
+) -> dict:
     """One row of the claims table."""
     return {
-        "claim": claim, "comparison": comparison, "space": space, "metric": metric, "kind": kind,
-        "improvement": estimate.value, "ci_low": estimate.low, "ci_high": estimate.high,
-        "tolerance": tolerance, "images": estimate.images, "seeds": estimate.seeds,
+        "claim": claim,
+        "comparison": comparison,
+        "space": space,
+        "metric": metric,
+        "kind": kind,
+        "improvement": estimate.value,
+        "ci_low": estimate.low,
+        "ci_high": estimate.high,
+        "tolerance": tolerance,
+        "images": estimate.images,
+        "seeds": estimate.seeds,
         "verdict": stats.verdict(estimate, tolerance, kind),
     }
 
 
-def reconstruction_claim(claim: str, comparison: str, baseline: Sequence[list[dict]], candidate: Sequence[list[dict]],
-                         space: str = "", metric: str = "lpips", kind: str = "better", tolerance: float | None = None) -> dict:
+def reconstruction_claim(
+    claim: str,
+    comparison: str,
+    baseline: Sequence[list[dict]],
+    candidate: Sequence[list[dict]],
+    space: str = "",
+    metric: str = "lpips",
+    kind: str = "better",
+    tolerance: float | None = None,
+) -> dict:
     """A claim about reconstruction quality, decided on paired per-image results across seeds."""
     tolerance = TOLERANCE[metric] if tolerance is None else tolerance
     estimate = stats.paired_mean(paired_improvements(baseline, candidate, metric))
     return row(claim, comparison, metric, kind, tolerance, estimate, space)
 
 
-def fd_claim(claim: str, comparison: str, baseline: Sequence[torch.Tensor], candidate: Sequence[torch.Tensor],
-             real: torch.Tensor, space: str = "", kind: str = "kept", tolerance: float | None = None, draws: int = 200) -> dict:
+def fd_claim(
+    claim: str,
+    comparison: str,
+    baseline: Sequence[torch.Tensor],
+    candidate: Sequence[torch.Tensor],
+    real: torch.Tensor,
+    space: str = "",
+    kind: str = "kept",
+    tolerance: float | None = None,
+    draws: int = 200,
+) -> dict:
     """A claim about realism: the relative Fréchet-distance improvement (FD_base - FD_cand) / FD_base
     of feature sets (one per seed, same size on both sides: resampled with one index) against
     `real` features, averaged over seeds; the bootstrap resamples the items, the real set and the seeds."""
@@ -68,17 +98,28 @@ def fd_claim(claim: str, comparison: str, baseline: Sequence[torch.Tensor], cand
 
     def relative(items: torch.Tensor, real_index: torch.Tensor, seeds: torch.Tensor) -> float:
         chosen = seeds.tolist()
-        distances = frechet_distances([baseline[s][items] for s in chosen] + [candidate[s][items] for s in chosen], real[real_index])
-        base, cand = distances[: len(chosen)], distances[len(chosen):]
+        distances = frechet_distances(
+            [baseline[s][items] for s in chosen] + [candidate[s][items] for s in chosen], real[real_index]
+        )
+        base, cand = distances[: len(chosen)], distances[len(chosen) :]
         return sum((b - c) / b for b, c in zip(base, cand)) / len(chosen)
 
     estimate = stats.bootstrap(relative, (len(baseline[0]), len(real), len(baseline)), draws=draws)
-    estimate = stats.Estimate(estimate.value, estimate.low, estimate.high, estimate.level, len(baseline[0]), len(baseline))
+    estimate = stats.Estimate(
+        estimate.value, estimate.low, estimate.high, estimate.level, len(baseline[0]), len(baseline)
+    )
     return row(claim, comparison, "FD-VGG16 (relative)", kind, tolerance, estimate, space)
 
 
-def layer_claim(claim: str, comparison: str, baseline: Sequence[float], candidate: Sequence[float], metric: str,
-                kind: str = "better", tolerance: float | None = None) -> dict:
+def layer_claim(
+    claim: str,
+    comparison: str,
+    baseline: Sequence[float],
+    candidate: Sequence[float],
+    metric: str,
+    kind: str = "better",
+    tolerance: float | None = None,
+) -> dict:
     """A claim decided on paired per-layer values where lower is better (e.g. largest / median
     singular value): the relative improvement per layer, bootstrapped over layers."""
     tolerance = TOLERANCE["spectrum_relative"] if tolerance is None else tolerance
@@ -91,7 +132,213 @@ def sentence(claim_row: dict) -> str:
     """The row as one sentence: estimate, interval, tolerance and verdict."""
     kind = "better by more than" if claim_row["kind"] == "better" else "no worse by more than"
     where = f" ({claim_row['space']})" if claim_row["space"] else ""
-    return (f"{claim_row['claim']}{where} — {claim_row['comparison']}: improvement {claim_row['improvement']:.3f} "
-            f"[95% CI {claim_row['ci_low']:.3f}, {claim_row['ci_high']:.3f}] in {claim_row['metric']}, "
-            f"judged against '{kind} {claim_row['tolerance']:g}' over {claim_row['images']} items × "
-            f"{claim_row['seeds']} seed(s): **{claim_row['verdict']}**.")
+    return (
+        f"{claim_row['claim']}{where} — {claim_row['comparison']}: improvement {claim_row['improvement']:.3f} "
+        f"[95% CI {claim_row['ci_low']:.3f}, {claim_row['ci_high']:.3f}] in {claim_row['metric']}, "
+        f"judged against '{kind} {claim_row['tolerance']:g}' over {claim_row['images']} items × "
+        f"{claim_row['seeds']} seed(s): **{claim_row['verdict']}**."
+    )
+
+
+def interval_text(claim_row: dict, digits: int = 3) -> str:
+    """A row's improvement and interval as `stats.describe` writes them."""
+    return stats.describe(
+        stats.Estimate(claim_row["improvement"], claim_row["ci_low"], claim_row["ci_high"]), digits=digits
+    )
+
+
+def answer(found: list[dict]) -> str:
+    """The claims of a page as a Markdown list of sentences."""
+    return (
+        "\n".join(f"- {sentence(found_row)}" for found_row in found)
+        or "No claim could be tested with these parameters."
+    )
+
+
+# ------------------------------------------------------------------------------ the paper's claims
+# Which comparisons make each claim: decided here once, for the book's pages and for
+# scripts/protocol_check.py.  A side is (k, space, control): the model with k rows inverted in
+# `space`, or with control=True the k = 1 model given k rows (the equal-latent-size control).
+
+Side = tuple[int, str, bool]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    claim: str  # the claim as the claims table states it
+    short: str  # the claim as the protocol checks name it
+    comparison: str
+    space: str
+    baseline: Side
+    candidate: Side
+
+
+def reconstruction_comparisons(k_max: int, spaces: Sequence[str], control: bool) -> list[Comparison]:
+    """The reconstruction claims between k = 1 and k_max in `spaces` (with the control's when asked)."""
+    found = [
+        Comparison(
+            "Reconstruction improves with k",
+            f"Reconstruction improves with k ({space})",
+            f"k = {k_max} vs k = 1",
+            space,
+            (1, space, False),
+            (k_max, space, False),
+        )
+        for space in spaces
+    ]
+    if {"w", "w+"} <= set(spaces):
+        name = f"k = {k_max} in W beats k = 1 in W+"
+        found.append(
+            Comparison(name, name, f"k = {k_max} in W vs k = 1 in W+", "w vs w+", (1, "w+", False), (k_max, "w", False))
+        )
+    if control:
+        found += [
+            Comparison(
+                "Training with rows beats free values at equal latent size",
+                f"Training with rows beats free values ({space})",
+                f"trained with {k_max} rows vs k = 1 given {k_max} rows",
+                space,
+                (k_max, space, True),
+                (k_max, space, False),
+            )
+            for space in spaces
+        ]
+    return found
+
+
+def reconstruction_claims(
+    comparisons: Sequence[Comparison],
+    rows_of: Callable[[Side], Sequence[list[dict]]],
+    short: bool = False,
+    comparison: str | None = None,
+) -> list[dict]:
+    """Each comparison decided on the result rows `rows_of(side)` gives (a list per seed); with
+    `short`, rows carry the protocol checks' names (and `comparison`, when given, as their
+    comparison text, without a space label)."""
+    found = []
+    for c in comparisons:
+        if short:
+            found.append(
+                reconstruction_claim(
+                    c.short,
+                    c.comparison if comparison is None else comparison,
+                    rows_of(c.baseline),
+                    rows_of(c.candidate),
+                )
+            )
+        else:
+            found.append(
+                reconstruction_claim(c.claim, c.comparison, rows_of(c.baseline), rows_of(c.candidate), c.space)
+            )
+    return found
+
+
+def out_of_domain_claims(k_max: int, small: list[dict], large: list[dict], control: list[dict] | None) -> list[dict]:
+    """Out-of-domain reconstruction in W+ (one seed): the smallest k against k_max, and the control."""
+    found = [
+        reconstruction_claim(
+            "Out-of-domain images reconstruct better with k", f"k = {k_max} vs k = 1", [small], [large], "w+"
+        )
+    ]
+    if control is not None:
+        found.append(
+            reconstruction_claim(
+                "Out of domain, training with rows beats free values at equal latent size",
+                f"trained with {k_max} rows vs k = 1 given {k_max} rows",
+                [control],
+                [large],
+                "w+",
+            )
+        )
+    return found
+
+
+def generation_claims(
+    sample_features: dict,
+    recipe_features: dict,
+    real: torch.Tensor,
+    ks: Sequence[int],
+    seeds: Sequence[int],
+    draws: int,
+) -> list[dict]:
+    """Sample quality kept at k_max, and kept with the paper's path length (where its models were
+    trained at every seed).  Features per (k, seed) and per (recipe, k, seed)."""
+    k_max, found = max(ks), []
+    if 1 in ks and k_max > 1:
+        found.append(
+            fd_claim(
+                "Generation quality kept",
+                f"k = {k_max} vs k = 1",
+                [sample_features[(1, s)] for s in seeds],
+                [sample_features[(k_max, s)] for s in seeds],
+                real,
+                kind="kept",
+                draws=draws,
+            )
+        )
+    for k in sorted({min(ks), k_max}):
+        with_pl = [recipe_features.get(("paper", k, s)) for s in seeds]
+        if all(f is not None for f in with_pl):
+            found.append(
+                fd_claim(
+                    f"The paper's path-length regularization keeps generation quality (k = {k})",
+                    "sweep's recipe + path length vs without",
+                    [sample_features[(k, s)] for s in seeds],
+                    with_pl,
+                    real,
+                    kind="kept",
+                    draws=draws,
+                )
+            )
+    return found
+
+
+def editability_claims(
+    features: dict, real: torch.Tensor, k_max: int, spaces: Sequence[str], seeds: Sequence[int], draws: int
+) -> list[dict]:
+    """Midpoint realism kept at k_max, and at equal latent size against the control; midpoint
+    features per (k, seed, space, control)."""
+    found = []
+    for space in spaces:
+        found.append(
+            fd_claim(
+                "Editability kept: midpoints as realistic",
+                f"k = {k_max} vs k = 1",
+                [features[(1, s, space, False)] for s in seeds],
+                [features[(k_max, s, space, False)] for s in seeds],
+                real,
+                space,
+                kind="kept",
+                draws=draws,
+            )
+        )
+        found.append(
+            fd_claim(
+                "Editability at equal latent size: trained rows vs free values",
+                f"trained with {k_max} rows vs k = 1 given {k_max} rows",
+                [features[(k_max, s, space, True)] for s in seeds],
+                [features[(k_max, s, space, False)] for s in seeds],
+                real,
+                space,
+                kind="kept",
+                draws=draws,
+            )
+        )
+    return found
+
+
+def affine_claims(spectrum_rows: list[dict], regular: str, reduced: str) -> list[dict]:
+    """The reduced affine learning rate against the regular one, on each layer's largest / median
+    singular value (rows of `diagnostics.spectrum_summary` with a "model" label)."""
+    by_model = {
+        label: [r["largest_over_median"] for r in spectrum_rows if r["model"] == label] for label in (regular, reduced)
+    }
+    return [
+        layer_claim(
+            "Reduced affine lr tames the spectrum",
+            f"{reduced} vs {regular}",
+            by_model[regular],
+            by_model[reduced],
+            "largest / median singular value (relative)",
+        )
+    ]

@@ -9,9 +9,12 @@ import argparse
 import dataclasses
 import sys
 import typing
+import warnings
 from pathlib import Path
 
-from opgan.presets import ABLATIONS, PRESETS, SWEEPS, TrainConfig
+from opgan.presets import PRESETS
+from opgan.registry import MODELS
+from opgan.train import TrainConfig
 
 
 def _field_type(dataclass_type: type, name: str) -> type:
@@ -21,19 +24,47 @@ def _field_type(dataclass_type: type, name: str) -> type:
     return args[0] if args else hint
 
 
-def _add_dataclass_options(parser: argparse.ArgumentParser, dataclass_type: type, skip: set[str], preset_values: dict) -> None:
+OPTION_HELP = {
+    "k": "style rows per layer (1 = StyleGAN2, the channel count = the paper's model)",
+    "data": "training images: fashion-mnist:train, an image folder or a zip archive",
+    "r1_gamma": "R1 weight of a k = 1 model",
+    "r1_gamma_rows": "R1 weight of a model with k > 1 rows",
+    "style_mixing": "probability of mixing two latents' whole slot matrices",
+    "pl_weight": "path-length regularization weight (0: off)",
+    "mapping_lr_mul": "learning-rate multiplier of the mapping network",
+    "affine_lr_mul": "learning-rate multiplier of the affine (w -> style) layers",
+    "ema_images": "G EMA half-life in images",
+    "mixed_precision": "bfloat16 autocast (CUDA only)",
+    "threads": "torch CPU threads (0: PyTorch's default)",
+}
+
+
+def _shown(value: object) -> str:
+    return "none" if value in ("", None) else str(value)
+
+
+def _add_dataclass_options(parser: argparse.ArgumentParser, dataclass_type: type, skip: set[str], section: str) -> None:
+    """One option per field; its help shows the value each preset gives it (the effective default)."""
     for f in dataclasses.fields(dataclass_type):
         if f.name in skip:
             continue
         kind = _field_type(dataclass_type, f.name)
         flag = "--" + f.name.replace("_", "-")
-        default = f.default if f.default is not dataclasses.MISSING else None
-        shown = ", ".join(f"{p}: {v[f.name]}" for p, v in preset_values.items() if f.name in v)
-        help_text = f"default {default}" + (f" ({shown})" if shown else "")
+        values = {name: row[section][f.name] for name, row in PRESETS.items() if f.name in row[section]}
+        if values and len(set(map(repr, values.values()))) == 1:
+            help_text = f"default {_shown(next(iter(values.values())))} at every preset"
+        elif values:
+            help_text = "default: " + ", ".join(f"{name} {_shown(value)}" for name, value in values.items())
+        else:  # a run option that no preset sets
+            help_text = f"default {_shown(f.default)}"
+        if f.name in OPTION_HELP:
+            help_text = f"{OPTION_HELP[f.name]}; {help_text}"
         if kind is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
-            parser.add_argument(flag, dest=f.name, type=kind, default=None, metavar=kind.__name__.upper(), help=help_text)
+            parser.add_argument(
+                flag, dest=f.name, type=kind, default=None, metavar=kind.__name__.upper(), help=help_text
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,15 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=sorted(PRESETS), default="cpu", help="named scale (default cpu)")
     train.add_argument("--out", required=True, help="run folder: checkpoint.pt, generator.pt, log.jsonl, samples")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint.pt")
-    train.add_argument("--model", default=None, metavar="NAME",
-                       help="a model of the preset's sweep, e.g. cpu-k64-seed1 (its k, seed and variant options); "
-                       f"known: {', '.join(name for table in (SWEEPS, ABLATIONS) for sweep in table.values() for name in sweep)}")
+    train.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME",
+        help="a model of the preset's sweep, e.g. cpu-k64-seed1 (its k, seed and variant options); "
+        f"known: {', '.join(MODELS)}",
+    )
     model_group = train.add_argument_group("model")
-    _add_dataclass_options(model_group, ModelConfig, set(), {p: v["model"] for p, v in PRESETS.items()})
+    _add_dataclass_options(model_group, ModelConfig, set(), "model")
     train_group = train.add_argument_group("training")
-    _add_dataclass_options(train_group, TrainConfig, {"model", "preset"}, {p: v["train"] for p, v in PRESETS.items()})
+    _add_dataclass_options(train_group, TrainConfig, {"model", "preset"}, "train")
 
-    sample = _model_command(commands, "sample", "save a grid of random samples", "Save a grid of samples of a trained generator.")
+    sample = _model_command(
+        commands, "sample", "save a grid of random samples", "Save a grid of samples of a trained generator."
+    )
     sample.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", required=True, help="PNG file to write")
     sample.add_argument("--seed", type=int, default=0)
@@ -67,26 +104,38 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
     export = _model_command(
-        commands, "export", "write a small generator-only checkpoint and its provenance",
+        commands,
+        "export",
+        "write a small generator-only checkpoint and its provenance",
         "Keep G_ema, config and provenance of a full checkpoint; beside OUT, write OUT.json with the "
-        "run's provenance and the FD-VGG16 of its samples against the data's held-out images.", "a run's checkpoint.pt",
+        "run's provenance and the FD-VGG16 of its samples against the data's held-out images.",
+        "a run's checkpoint.pt",
     )
     export.add_argument("--out", required=True)
-    export.add_argument("--fd-images", type=int, default=1000, help="samples and test images for FD-VGG16 (0: skip; default 1000)")
+    export.add_argument(
+        "--fd-images", type=int, default=1000, help="samples and test images for FD-VGG16 (0: skip; default 1000)"
+    )
     invert = _model_command(
-        commands, "invert", "invert images into a latent space",
+        commands,
+        "invert",
+        "invert images into a latent space",
         "Optimize one code per image so that the generator reproduces it. Writes results.csv, "
         "grid.png (targets above reconstructions), reconstructions/, codes/ and provenance.json into --out.",
     )
-    invert.add_argument("--images", required=True,
-                        help="a folder, zip or image file (any size/colour: centre-cropped, resized, converted "
-                        "to the model's channels), or fashion-mnist:test[:N] / fashion-mnist:train[:N]")
+    invert.add_argument(
+        "--images",
+        required=True,
+        help="a folder, zip or image file (any size/colour: centre-cropped, resized, converted "
+        "to the model's channels), or fashion-mnist:test[:N] / fashion-mnist:train[:N]",
+    )
     _add_inversion_options(invert)
     invert.add_argument("--batch", type=int, default=16, help="images inverted at once (default 16)")
     invert.add_argument("--out", required=True, help="output folder")
 
     interp = _model_command(
-        commands, "interpolate", "interpolate between two codes or two images",
+        commands,
+        "interpolate",
+        "interpolate between two codes or two images",
         "A strip of frames between two codes (from `opgan invert`'s codes/ folder) or two images "
         "(inverted first; the strip then starts and ends with the targets).",
     )
@@ -98,11 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument("--out", required=True, help="PNG file to write")
 
     book = commands.add_parser(
-        "book", help="run the experiment notebooks at a scale and build the Jupyter Book",
+        "book",
+        help="run the experiment notebooks at a scale and build the Jupyter Book",
         description="Execute every notebook of the reproduction (_config.yml) with papermill at a scale into the "
         "output folder, check that each figure cell made a figure, then run `jupyter-book build` on it.",
     )
-    book.add_argument("--scale", default="cpu", help="a scale declared in _config.yml: smoke, cpu or paper (default cpu)")
+    book.add_argument(
+        "--scale", default="cpu", help="a scale declared in _config.yml: smoke, cpu or paper (default cpu)"
+    )
     book.add_argument("--out", default=None, help="output folder (default: the book folder, book/)")
     book.add_argument("--config", default="_config.yml", help="the reproduction file (default _config.yml)")
     book.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 02_reconstruction)")
@@ -110,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _model_command(commands, name: str, help_text: str, description: str,
-                   checkpoint_help: str = "checkpoint.pt or generator.pt") -> argparse.ArgumentParser:
+def _model_command(
+    commands, name: str, help_text: str, description: str, checkpoint_help: str = "checkpoint.pt or generator.pt"
+) -> argparse.ArgumentParser:
     """A subcommand that works on a trained model, given as --checkpoint."""
     parser = commands.add_parser(name, help=help_text, description=description)
     parser.add_argument("--checkpoint", required=True, help=checkpoint_help)
@@ -124,15 +177,23 @@ def _add_inversion_options(parser: argparse.ArgumentParser) -> None:
 
     defaults = InversionConfig()  # the schedule's fractions are the same at every scale
     group = parser.add_argument_group("inversion (options left out take the preset's value)")
-    group.add_argument("--preset", choices=sorted(PRESETS), default="cpu",
-                       help="scale whose inversion settings are the defaults (default cpu); " + "; ".join(
-                           f"{name}: " + ", ".join(f"{key} {value}" for key, value in spec["invert"].items() if key != "record_every")
-                           for name, spec in PRESETS.items()))
+    group.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="cpu",
+        help="scale whose inversion settings are the defaults (default cpu); "
+        + "; ".join(
+            f"{name}: " + ", ".join(f"{key} {value}" for key, value in spec["invert"].items() if key != "record_every")
+            for name, spec in PRESETS.items()
+        ),
+    )
     group.add_argument("--space", choices=SPACES, default="w+", help="latent space (default w+)")
     group.add_argument("--steps", type=int, help="optimization steps")
     group.add_argument("--lr", type=float, help="Adam learning rate")
     group.add_argument("--warmup", type=float, help=f"fraction of steps ramping the lr up (default {defaults.warmup})")
-    group.add_argument("--rampdown", type=float, help=f"fraction of steps ramping it down (default {defaults.rampdown})")
+    group.add_argument(
+        "--rampdown", type=float, help=f"fraction of steps ramping it down (default {defaults.rampdown})"
+    )
     group.add_argument("--lpips", choices=["vgg", "alex", "none"], help="LPIPS network of the loss (the paper: vgg)")
     group.add_argument("--mse-weight", type=float, help="weight of an added MSE term")
     group.add_argument("--seed", type=int, default=0, help="seed of z initializations (default 0)")
@@ -144,14 +205,26 @@ def _inversion_config(args: argparse.Namespace):
 
     chosen = {"lpips_net": None if args.lpips == "none" else args.lpips} if args.lpips else {}
     return dataclasses.replace(
-        inversion_config(args.preset, space=args.space, steps=args.steps, lr=args.lr, warmup=args.warmup,
-                         rampdown=args.rampdown, mse_weight=args.mse_weight, seed=args.seed),
-        record_every=0, **chosen)
+        inversion_config(
+            args.preset,
+            space=args.space,
+            steps=args.steps,
+            lr=args.lr,
+            warmup=args.warmup,
+            rampdown=args.rampdown,
+            mse_weight=args.mse_weight,
+            seed=args.seed,
+        ),
+        record_every=0,
+        **chosen,
+    )
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from opgan.errors import ConfigError
     from opgan.networks import ModelConfig
-    from opgan.presets import make_config, sweep_config
+    from opgan.presets import make_config
+    from opgan.registry import find_model
     from opgan.train import train
 
     model_names = {f.name for f in dataclasses.fields(ModelConfig)}
@@ -169,16 +242,22 @@ def run_train(args: argparse.Namespace) -> int:
             raise SystemExit(f"opgan train: --resume keeps the saved architecture; drop {sorted(model_overrides)}")
         cfg = dataclasses.replace(cfg, **train_overrides)
     elif args.model:
-        base = sweep_config(args.preset, args.model)
+        spec = find_model(args.model)
+        if spec.scale != args.preset:
+            raise ConfigError(f"model {args.model} belongs to the {spec.scale} preset, not {args.preset}")
+        base = spec.config()
         model = dataclasses.replace(base.model, **model_overrides)
         cfg = dataclasses.replace(base, model=model, **train_overrides)
     else:
-        cfg = make_config(args.preset, model_overrides, **train_overrides)
+        cfg = make_config(args.preset, **model_overrides, **train_overrides)
     if not cfg.data:
         raise SystemExit(f"opgan train: preset {cfg.preset!r} needs --data (an image folder or zip archive)")
     summary = train(cfg, args.out, resume=args.resume)
     state = "finished" if summary["finished"] else "stopped (resume with --resume)"
-    print(f"{state} at {summary['images_seen']} images, {summary['wall_seconds']:.0f} s of training; run folder {args.out}")
+    print(
+        f"{state} at {summary['images_seen']} images, {summary['wall_seconds']:.0f} s of training; "
+        f"run folder {args.out}"
+    )
     return 0 if summary["finished"] else 130
 
 
@@ -194,7 +273,7 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from opgan.sweep import export_model
+    from opgan.checkpoint import export_model
 
     export_model(args.checkpoint, args.out, args.fd_images)
     print(f"wrote {args.out} and {args.out}.json")
@@ -212,8 +291,17 @@ def run_invert(args: argparse.Namespace) -> int:
     try:
         generator, _ = load_generator(args.checkpoint, device)
         images = load_images(args.images, generator.cfg.resolution, generator.cfg.img_channels, split="all")
-        summary = invert_to_folder(generator, images, cfg, args.out, batch=args.batch, checkpoint=args.checkpoint,
-                                   progress=rank == 0, rank=rank, world=world)
+        summary = invert_to_folder(
+            generator,
+            images,
+            cfg,
+            args.out,
+            batch=args.batch,
+            checkpoint=args.checkpoint,
+            progress=rank == 0,
+            rank=rank,
+            world=world,
+        )
     finally:
         close_distributed()
     if summary:
@@ -227,7 +315,9 @@ def run_interpolate(args: argparse.Namespace) -> int:
     from opgan.interpolate import interpolation_strip
 
     generator, _ = load_generator(args.checkpoint, pick_device(args.device))
-    interpolation_strip(generator, args.out, args.frames, codes=args.codes, images=args.images, cfg=_inversion_config(args))
+    interpolation_strip(
+        generator, args.out, args.frames, codes=args.codes, images=args.images, cfg=_inversion_config(args)
+    )
     print(f"wrote {args.out}")
     return 0
 
@@ -237,37 +327,53 @@ def run_book(args: argparse.Namespace) -> int:
     import time
 
     if importlib.util.find_spec("papermill") is None or importlib.util.find_spec("yaml") is None:
-        raise SystemExit("opgan book: papermill and jupyter-book are missing; install them with: pip install 'opgan[book]'")
+        raise SystemExit(
+            "opgan book: papermill and jupyter-book are missing; install them with: pip install 'opgan[book]'"
+        )
     from opgan.book import build_book, load_reproduction, run_notebooks
 
     start = time.perf_counter()
-    executed = run_notebooks(args.scale, args.out, args.config, args.only,
-                             starting=lambda name, parameters: print(f"[{args.scale}] {name}: {parameters}", flush=True))
+    executed = run_notebooks(
+        args.scale,
+        args.out,
+        args.config,
+        args.only,
+        starting=lambda name, parameters: print(f"[{args.scale}] {name}: {parameters}", flush=True),
+    )
     print(f"executed {len(executed)} notebooks in {time.perf_counter() - start:.0f} s")
     if not args.no_build:
-        folder = Path(args.out) if args.out else Path(args.config).resolve().parent / load_reproduction(args.config)["book"]
+        folder = (
+            Path(args.out) if args.out else Path(args.config).resolve().parent / load_reproduction(args.config)["book"]
+        )
         index = build_book(folder)
         print(f"built {index} ({time.perf_counter() - start:.0f} s in all)")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    from opgan.checkpoint import CheckpointError
-    from opgan.data import DataError
-    from opgan.invert import InversionError
-    from opgan.book import PipelineError
-    from opgan.metrics import WeightsUnavailable
-    from opgan.results import ResultsError
-    from opgan.sweep import ExperimentError
+    from opgan.errors import OpganError
 
     args = build_parser().parse_args(argv)
-    handlers = {"train": run_train, "sample": run_sample, "export": run_export, "invert": run_invert, "interpolate": run_interpolate, "book": run_book}
-    try:
-        return handlers[args.command](args)
-    except (CheckpointError, DataError, InversionError, WeightsUnavailable, PipelineError, ExperimentError, ResultsError,
-            ValueError, FileNotFoundError) as error:
-        print(f"opgan {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    handlers = {
+        "train": run_train,
+        "sample": run_sample,
+        "export": run_export,
+        "invert": run_invert,
+        "interpolate": run_interpolate,
+        "book": run_book,
+    }
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        # a user reads what went wrong with their input, not the library line that noticed it
+        print(f"opgan {args.command}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        try:
+            return handlers[args.command](args)
+        except OpganError as error:  # anything else is a bug and keeps its traceback
+            print(f"opgan {args.command}: error: {error}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

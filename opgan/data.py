@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from opgan.errors import OpganError
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 FASHION_MNIST_DIRS = ("/usr/share/datasets/fashion-mnist",)
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
@@ -33,11 +35,20 @@ FASHION_MNIST_FILES = {
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 
 
-class DataError(ValueError):
+class DataError(OpganError, ValueError):
     """A data source that cannot be used; the message names the culprit."""
 
 
@@ -60,7 +71,7 @@ class ImageSet:
     def channels(self) -> int:
         return self.images.shape[1]
 
-    def subset(self, indices: list[int] | torch.Tensor) -> "ImageSet":
+    def subset(self, indices: list[int] | torch.Tensor) -> ImageSet:
         indices = torch.as_tensor(indices, dtype=torch.long)
         return ImageSet(self.images[indices], [self.names[i] for i in indices.tolist()], self.source)
 
@@ -80,7 +91,8 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = True) -> Path:
-    """Folder holding the four IDX gz files: `root`, $OPGAN_FASHION_MNIST, the Debian package, or a download."""
+    """Folder holding the four IDX gz files: `root`, $OPGAN_FASHION_MNIST, the Debian package, the
+    download cache, or (when `download`, announced with a warning per file) a fresh download."""
     candidates = [Path(p) for p in (root, os.environ.get("OPGAN_FASHION_MNIST")) if p]
     candidates += [Path(p) for p in FASHION_MNIST_DIRS]
     cache = Path(os.environ.get("OPGAN_CACHE", Path.home() / ".cache" / "opgan")) / "fashion-mnist"
@@ -97,6 +109,11 @@ def find_fashion_mnist(root: str | os.PathLike | None = None, download: bool = T
             cache.mkdir(parents=True, exist_ok=True)
             for name in needed:
                 if not (cache / name).is_file():
+                    # announced: a download is a side effect a user should see (the CLI prints it on one line)
+                    warnings.warn(
+                        f"Fashion-MNIST is not installed: downloading {FASHION_MNIST_URL}{name} into {cache}",
+                        stacklevel=2,
+                    )
                     partial = cache / (name + ".part")
                     urllib.request.urlretrieve(FASHION_MNIST_URL + name, partial)
                     partial.replace(cache / name)
@@ -160,7 +177,9 @@ def prepare_image(image: Image.Image, resolution: int, channels: int, name: str 
     width, height = image.size
     side = min(width, height)
     if side * 2 < resolution:  # usable, but mostly interpolation: say which one
-        warnings.warn(f"{name}: {width}x{height} px is enlarged more than 2x to {resolution}x{resolution}", stacklevel=2)
+        warnings.warn(
+            f"{name}: {width}x{height} px is enlarged more than 2x to {resolution}x{resolution}", stacklevel=2
+        )
     left, top = (width - side) // 2, (height - side) // 2
     image = image.crop((left, top, left + side, top + side))
     if side != resolution:
@@ -188,9 +207,7 @@ def load_image_source(path: str | os.PathLike, resolution: int, channels: int, l
         reader = None
     elif zipfile.is_zipfile(path):
         reader = zipfile.ZipFile(path)
-        entries = sorted(
-            (name, name) for name in reader.namelist() if Path(name).suffix.lower() in IMAGE_SUFFIXES
-        )
+        entries = sorted((name, name) for name in reader.namelist() if Path(name).suffix.lower() in IMAGE_SUFFIXES)
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         entries, reader = [(path.name, path)], None
     else:
@@ -272,6 +289,34 @@ def convert_images(images: ImageSet, resolution: int | None, channels: int | Non
         resized = torch.nn.functional.interpolate(data.float(), size=(resolution, resolution), mode=mode)
         data = resized.round().clamp(0, 255).to(torch.uint8)
     return ImageSet(data.contiguous(), images.names, images.source)
+
+
+def held_out_images(checkpoint_state: dict, count: int, part: str = "reference") -> ImageSet:
+    """`count` held-out images of the data a model was trained on, at the model's size: Fashion-MNIST's
+    test split, or the seeded held-out split of the user's folder or archive (read from the
+    checkpoint, as `checkpoint.read_checkpoint` returns it).
+
+    The held-out split is used in disjoint parts: ``reference`` (the first images: the real set of
+    every Fréchet distance) and ``test`` (the last images: the ones the book inverts).  Inversion
+    settings were tuned and benchmarked on Fashion-MNIST test images 1000-1063 (benchmarks/common.py,
+    `tuning_images`), which neither part reaches while the reference part keeps to the first 1,000
+    images and the test part to the last 8,936.
+    """
+    if part not in ("reference", "test"):
+        raise DataError(f"part must be 'reference' or 'test', got {part!r}")
+    train_cfg, model_cfg = checkpoint_state.get("train_config", {}), checkpoint_state["model_config"]
+    data = train_cfg.get("data") or "fashion-mnist:train"
+    source = "fashion-mnist:test" if data.startswith("fashion-mnist") else data
+    real = load_images(
+        source,
+        model_cfg["resolution"],
+        model_cfg["img_channels"],
+        split="test",
+        test_fraction=train_cfg.get("test_fraction", 0.05),
+        seed=train_cfg.get("seed", 0),
+    )
+    count = min(count, len(real))
+    return real.subset(list(range(count)) if part == "reference" else list(range(len(real) - count, len(real))))
 
 
 def out_of_domain_images(resolution: int, channels: int, faces: int = 4) -> ImageSet:

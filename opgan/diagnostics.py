@@ -57,7 +57,9 @@ def affine_singular_values(G: Generator) -> dict[str, torch.Tensor]:
     spectra = {}
     for name, module in G.synthesis.named_modules():
         if name.endswith("affine"):
-            spectra[name.removesuffix(".affine")] = torch.linalg.svdvals(module.effective_weight().detach().double().cpu())
+            spectra[name.removesuffix(".affine")] = torch.linalg.svdvals(
+                module.effective_weight().detach().double().cpu()
+            )
     if not spectra:
         raise ValueError("the generator has no affine layers named '*.affine'")
     return spectra
@@ -69,9 +71,13 @@ def spectrum_summary(spectra: dict[str, torch.Tensor]) -> list[dict]:
     rows = []
     for layer, values in spectra.items():
         p = values / values.sum()
-        rows.append({
-            "layer": layer, "size": len(values), "largest": values[0].item(),
-            "largest_over_median": (values[0] / values.median()).item(),
-            "effective_rank": torch.exp(-(p * p.clamp_min(1e-300).log()).sum()).item(),
-        })
+        rows.append(
+            {
+                "layer": layer,
+                "size": len(values),
+                "largest": values[0].item(),
+                "largest_over_median": (values[0] / values.median()).item(),
+                "effective_rank": torch.exp(-(p * p.clamp_min(1e-300).log()).sum()).item(),
+            }
+        )
     return rows

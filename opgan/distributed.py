@@ -13,22 +13,29 @@ import torch.distributed as dist
 from opgan.environment import pick_device
 
 
-def setup_distributed(device: str | None = None) -> tuple[int, int, torch.device]:
-    """(rank, world size, device); initializes the process group when launched by torchrun.  The
-    device is `device` ("auto": CUDA when available); under torchrun a CUDA device is the rank's
-    local GPU."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
+def process_placement(device: str | None = None) -> tuple[int, int, torch.device]:
+    """(rank, world size, device) of this process, starting nothing: rank 0 of 1 unless a process
+    group is running.  The device is `device` ("auto" or None: CUDA when available); under torchrun
+    a CUDA device is the rank's local GPU, made the current one."""
+    world = dist.get_world_size() if dist.is_initialized() else int(os.environ.get("WORLD_SIZE", "1"))
+    rank = dist.get_rank() if dist.is_initialized() else int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     picked = torch.device(pick_device(device))
     if picked.type == "cuda":
         if world > 1 or picked.index is None:  # under torchrun each rank takes its local GPU
             picked = torch.device("cuda", local_rank)
         torch.cuda.set_device(picked)
+    return rank, world, picked
+
+
+def setup_distributed(device: str | None = None) -> tuple[int, int, torch.device]:
+    """`process_placement`, after starting the process group when launched by torchrun (gloo on
+    CPU, NCCL on CUDA).  Whoever calls this owns the group and ends it with `close_distributed`."""
     launched = "RANK" in os.environ and "MASTER_ADDR" in os.environ  # by torchrun, even with one process
     if launched and not dist.is_initialized():
+        picked = torch.device(pick_device(device))
         dist.init_process_group(backend="nccl" if picked.type == "cuda" else "gloo")
-    return rank, world, picked
+    return process_placement(device)
 
 
 def average_gradients(module: torch.nn.Module) -> None:

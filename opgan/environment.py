@@ -12,22 +12,25 @@ from typing import Any
 
 import torch
 
+from opgan.errors import ConfigError
+
 PACKAGE_ROOT = Path(__file__).resolve().parent
 RECORDED_PACKAGES = ("torch", "numpy", "lpips", "torchmetrics", "matplotlib", "papermill", "jupyter-book")
 
 
 def pick_device(device: str | None = "auto") -> str:
-    """"auto" (or None) -> cuda when available, else cpu; a CUDA device asked for must exist."""
+    """ "auto" (or None) -> cuda when available, else cpu; a CUDA device asked for must exist."""
     if device in (None, "auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but no CUDA device is available")
+        raise ConfigError(f"device {device!r} asked for, but no CUDA device is available")
     return device
 
 
 def code_version() -> str:
     """`git describe` of the checkout the package runs from (``-dirty`` when tracked files other than
     the outputs in book/ and checkpoints/ changed), else the installed package version."""
+
     def git(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", *args], cwd=PACKAGE_ROOT, capture_output=True, text=True, timeout=10)
 
@@ -35,7 +38,9 @@ def code_version() -> str:
         described = git("describe", "--always", "--abbrev=12")
         if described.returncode == 0 and described.stdout.strip():
             # a book build rewrites the executed notebooks it is recording the provenance of
-            changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)book", ":(exclude)checkpoints")
+            changed = git(
+                "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)book", ":(exclude)checkpoints"
+            )
             return described.stdout.strip() + ("-dirty" if changed.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         pass

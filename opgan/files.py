@@ -9,8 +9,9 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,6 +55,7 @@ def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str] | No
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
     writer.writeheader()
+
     def cell(value: Any) -> Any:
         if isinstance(value, float):
             return "" if math.isnan(value) else f"{value:.6g}"

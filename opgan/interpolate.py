@@ -8,6 +8,7 @@ import os
 import torch
 
 from opgan.data import load_images, to_float
+from opgan.errors import ConfigError
 from opgan.files import save_image_grid
 from opgan.invert import InversionConfig, invert
 from opgan.metrics import frechet_distance, lpips_distance, vgg16_features
@@ -51,7 +52,9 @@ def distinct_pairs(count: int, pairs: int, seed: int = 0) -> tuple[torch.Tensor,
 
 
 @torch.no_grad()
-def midpoint_realism(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int | None = None, seed: int = 0) -> dict:
+def midpoint_realism(
+    G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int | None = None, seed: int = 0
+) -> dict:
     """FD-VGG16 of the alpha = 0.5 midpoints of distinct random pairs of codes against real images.
 
     `real` is images [N, C, H, W] or their `vgg16_features` [N, D] (to compute them once for many
@@ -77,7 +80,9 @@ def midpoint_realism(G: Generator, codes: torch.Tensor, space: str, real: torch.
 
 
 @torch.no_grad()
-def path_smoothness(G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, steps: int = 8, lpips_net: str = "alex") -> dict:
+def path_smoothness(
+    G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, steps: int = 8, lpips_net: str = "alex"
+) -> dict:
     """LPIPS between consecutive frames along each path: mean and max per path, and in total.
 
     A smooth path has small, even steps; a jump (max much larger than mean) means the path leaves
@@ -94,8 +99,9 @@ def path_smoothness(G: Generator, a: torch.Tensor, b: torch.Tensor, space: str, 
     }
 
 
-def interpolation_measures(G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int,
-                           seed: int = 0) -> tuple[dict, torch.Tensor]:
+def interpolation_measures(
+    G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int, seed: int = 0
+) -> tuple[dict, torch.Tensor]:
     """Midpoint realism over `pairs` distinct random pairs and path smoothness between consecutive
     codes: a table row, and the midpoints' VGG16 features (for intervals on the realism)."""
     realism = midpoint_realism(G, codes, space, real, pairs=pairs, seed=seed)
@@ -111,36 +117,51 @@ def interpolation_measures(G: Generator, codes: torch.Tensor, space: str, real: 
     }, features
 
 
-def figure_one_strip(G: Generator, codes: torch.Tensor, targets: torch.Tensor, space: str, pair: tuple[int, int],
-                     alphas: tuple[float, ...] = (0.25, 0.5, 0.75)) -> torch.Tensor:
+def figure_one_strip(
+    G: Generator,
+    codes: torch.Tensor,
+    targets: torch.Tensor,
+    space: str,
+    pair: tuple[int, int],
+    alphas: tuple[float, ...] = (0.25, 0.5, 0.75),
+) -> torch.Tensor:
     """Target A, inversion A, the frames at `alphas`, inversion B, target B (the paper's Figure 1)."""
-    a, b = codes[pair[0]: pair[0] + 1], codes[pair[1]: pair[1] + 1]
+    a, b = codes[pair[0] : pair[0] + 1], codes[pair[1] : pair[1] + 1]
     path = frames(G, a, b, space, [0.0, *alphas, 1.0])[:, 0].cpu()
-    return torch.cat([targets[pair[0]: pair[0] + 1], path, targets[pair[1]: pair[1] + 1]])
+    return torch.cat([targets[pair[0] : pair[0] + 1], path, targets[pair[1] : pair[1] + 1]])
 
 
-def interpolation_strip(G: Generator, out: str | os.PathLike, frames_count: int = 8, codes: list[str] | None = None,
-                        images: list[str] | None = None, cfg: InversionConfig | None = None) -> torch.Tensor:
+def interpolation_strip(
+    G: Generator,
+    out: str | os.PathLike,
+    frames_count: int = 8,
+    codes: list[str] | None = None,
+    images: list[str] | None = None,
+    cfg: InversionConfig | None = None,
+) -> torch.Tensor:
     """Saves a strip from A to B, between two code files or two images (inverted first, and shown
     at both ends), and returns its images."""
     if frames_count < 2:
-        raise ValueError(f"--frames must be at least 2 (the two endpoints), got {frames_count}")
+        raise ConfigError(f"--frames must be at least 2 (the two endpoints), got {frames_count}")
     device = G.mapping.w_avg.device
     ends = []
     if codes is not None:
         states = [read_code(path) for path in codes]
         if states[0]["space"] != states[1]["space"]:
-            raise ValueError(f"codes are from different spaces: {states[0]['space']} and {states[1]['space']}")
+            raise ConfigError(f"codes are from different spaces: {states[0]['space']} and {states[1]['space']}")
         for path, state in zip(codes, states):
             if state["k"] != G.cfg.k:
-                raise ValueError(f"{path} is a code for k={state['k']}, the checkpoint's model has k={G.cfg.k}")
+                raise ConfigError(f"{path} is a code for k={state['k']}, the checkpoint's model has k={G.cfg.k}")
         space = states[0]["space"]
         a, b = (state["code"].unsqueeze(0).to(device) for state in states)
     else:
         cfg = cfg or InversionConfig()
-        targets = torch.cat([
-            to_float(load_images(path, G.cfg.resolution, G.cfg.img_channels, split="all").images[:1]) for path in images
-        ])
+        targets = torch.cat(
+            [
+                to_float(load_images(path, G.cfg.resolution, G.cfg.img_channels, split="all").images[:1])
+                for path in images
+            ]
+        )
         result = invert(G, targets, cfg, progress=False)
         space = cfg.space
         a, b = result.codes[:1], result.codes[1:2]

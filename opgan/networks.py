@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from opgan.errors import ConfigError
+
 SPACES = ("z", "w", "w+")  # latent spaces a code can live in
 LEAKY_SLOPE = 0.2
 LEAKY_GAIN = math.sqrt(2.0)
@@ -27,7 +29,9 @@ LEAKY_GAIN = math.sqrt(2.0)
 
 @dataclass
 class ModelConfig:
-    """Architecture of a generator/discriminator pair (everything a checkpoint needs to rebuild it)."""
+    """Architecture of a generator/discriminator pair (everything a checkpoint needs to rebuild it);
+    the defaults are the cpu preset's (opgan.presets).  No per-pixel noise inputs: the authors'
+    final runs had none (noise made the overparameterized generator ignore its styles)."""
 
     resolution: int = 32
     img_channels: int = 1
@@ -35,35 +39,34 @@ class ModelConfig:
     z_dim: int = 64
     w_dim: int = 64
     mapping_layers: int = 2
-    mapping_lr_mul: float = 0.01
-    affine_lr_mul: float = 0.01
+    mapping_lr_mul: float = 1.0
+    affine_lr_mul: float = 1.0
     channel_base: int = 2048
     channel_max: int = 64
-    use_noise: bool = False
     w_avg_beta: float = 0.995
     d_channel_base: int | None = None  # discriminator channels; None = same as the generator
-    d_channel_max: int | None = None
+    d_channel_max: int | None = 32
     mbstd_group: int = 4
 
     def __post_init__(self) -> None:
         res_log2 = math.log2(self.resolution) if self.resolution > 0 else -1
         if self.resolution < 8 or res_log2 != int(res_log2):
-            raise ValueError(f"resolution must be a power of two >= 8, got {self.resolution}")
+            raise ConfigError(f"resolution must be a power of two >= 8, got {self.resolution}")
         if self.img_channels not in (1, 3):
-            raise ValueError(f"img_channels must be 1 or 3, got {self.img_channels}")
+            raise ConfigError(f"img_channels must be 1 or 3, got {self.img_channels}")
         if self.mapping_layers < 1:
-            raise ValueError(f"mapping_layers must be >= 1, got {self.mapping_layers}")
+            raise ConfigError(f"mapping_layers must be >= 1, got {self.mapping_layers}")
         widths = self.synthesis_widths()
         widest = max(widths)
         if not 1 <= self.k <= widest:
-            raise ValueError(
+            raise ConfigError(
                 f"k={self.k} style rows cannot be used: k must be between 1 and the widest "
                 f"synthesis layer ({widest} channels)"
             )
         for width in sorted(set(widths)):
             rows = min(self.k, width)
             if width % rows:
-                raise ValueError(
+                raise ConfigError(
                     f"k={self.k} style rows cannot split a {width}-channel layer into equal "
                     f"blocks; choose k that divides every layer width {sorted(set(widths))} "
                     f"(or is at least as large as it)"
@@ -89,6 +92,14 @@ class ModelConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        """A saved architecture; files written before noise inputs were removed say use_noise=False."""
+        values = dict(data)
+        if values.pop("use_noise", False):
+            raise ConfigError("this model was trained with per-pixel noise inputs, which opgan no longer has")
+        return cls(**values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,14 +231,11 @@ def torgb_rows(k: int, img_channels: int) -> int:
 
 MODCONV_PATHS = ("rows", "grouped")
 
-# The default choice between the two ways of computing the same modulated convolution.  On CUDA
-# the rows path for one-row layers (StyleGAN2-ADA trains that way; measured on an H200 at the
-# paper preset, k = 1: 0.50 s per step against 0.58 s grouped) and the grouped path (its fused
-# modconv) for several rows, which the rows path would copy the input for.  On CPU the rows path
-# while rows x H x W is small: measured forward + backward at batch 32, 64 channels on 2 cores with
-# benchmarks/bench_modconv.py (rerun it on the machine at hand, and pick per layer with
-# Generator.set_modconv_path), the rows path won up to 8 rows at 4x4 and 8x8 and 2 rows at 16x16,
-# and never at 32x32.  The two paths agree to float rounding.
+# The default choice between the two ways of computing the same modulated convolution (they agree
+# to float rounding), whichever was faster where it was measured: on CUDA the rows path for one-row
+# layers and the grouped path (a fused modconv) for several rows; on CPU the rows path while
+# rows x H x W is small.  The measurements: README, "Benchmarks" (benchmarks/bench_modconv.py
+# repeats them on the machine at hand; Generator.set_modconv_path picks per layer).
 CPU_ROWS_PATH_MAX_ROW_PIXELS = 512
 
 
@@ -264,9 +272,7 @@ def modulated_conv2d(
     out_channels = weight.shape[0]
     rows = styles.shape[1]
     if styles.shape != (batch, rows, in_channels) or out_channels % rows:
-        raise ValueError(
-            f"styles {list(styles.shape)} do not fit x {list(x.shape)} and weight {list(weight.shape)}"
-        )
+        raise ValueError(f"styles {list(styles.shape)} do not fit x {list(x.shape)} and weight {list(weight.shape)}")
     block = out_channels // rows
 
     if demodulate:
@@ -299,9 +305,9 @@ def modulated_conv2d(
 
 
 class ModulatedLayer(nn.Module):
-    """A 3x3 modulated, demodulated convolution (optionally after 2x upsampling) + noise, bias, lrelu."""
+    """A 3x3 modulated, demodulated convolution (optionally after 2x upsampling) + bias, lrelu."""
 
-    def __init__(self, cfg: ModelConfig, in_channels: int, out_channels: int, resolution: int, upsample: bool) -> None:
+    def __init__(self, cfg: ModelConfig, in_channels: int, out_channels: int, upsample: bool) -> None:
         super().__init__()
         self.rows = layer_rows(cfg.k, out_channels)
         self.modconv_path: str | None = None  # None: default_modconv_path for the input at hand
@@ -309,23 +315,13 @@ class ModulatedLayer(nn.Module):
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.upsample = upsample
-        self.use_noise = cfg.use_noise
-        if cfg.use_noise:
-            self.register_buffer("noise_const", torch.randn(resolution, resolution))
-            self.noise_strength = nn.Parameter(torch.zeros([]))
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w[:, : self.rows])  # [N, R, I]
         if self.upsample:
             x = upsample2x(x)
         path = self.modconv_path or default_modconv_path(self.rows, x.shape[2], x.shape[3], x.device.type)
         x = modulated_conv2d(x, self.weight, styles, demodulate=True, padding=1, path=path)
-        if self.use_noise and noise_mode != "none":
-            if noise_mode == "const":
-                noise = self.noise_const
-            else:
-                noise = torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device, dtype=x.dtype)
-            x = x + noise * self.noise_strength
         return F.leaky_relu(x + self.bias.view(1, -1, 1, 1), LEAKY_SLOPE) * LEAKY_GAIN
 
 
@@ -343,7 +339,9 @@ class ToRGB(nn.Module):
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w[:, : self.rows]) * self.style_gain
-        out = modulated_conv2d(x, self.weight, styles, demodulate=False, padding=0, path="rows")  # 1x1: rows is cheapest
+        out = modulated_conv2d(
+            x, self.weight, styles, demodulate=False, padding=0, path="rows"
+        )  # 1x1: rows is cheapest
         return out + self.bias.view(1, -1, 1, 1)
 
 
@@ -356,22 +354,22 @@ class SynthesisBlock(nn.Module):
             self.const = nn.Parameter(torch.randn(out_channels, 4, 4))
             self.conv0 = None
         else:
-            self.conv0 = ModulatedLayer(cfg, in_channels, out_channels, resolution, upsample=True)
-        self.conv1 = ModulatedLayer(cfg, out_channels, out_channels, resolution, upsample=False)
+            self.conv0 = ModulatedLayer(cfg, in_channels, out_channels, upsample=True)
+        self.conv1 = ModulatedLayer(cfg, out_channels, out_channels, upsample=False)
         self.torgb = ToRGB(cfg, out_channels)
         self.num_conv = 1 if self.is_first else 2
 
     def forward(
-        self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor, noise_mode: str
+        self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         # ws: [N, num_conv + 1, k, w_dim] -- this block's slots; the ToRGB slot is shared with the next block.
         slot = 0
         if self.is_first:
             x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
         else:
-            x = self.conv0(x, ws[:, slot], noise_mode)
+            x = self.conv0(x, ws[:, slot])
             slot += 1
-        x = self.conv1(x, ws[:, slot], noise_mode)
+        x = self.conv1(x, ws[:, slot])
         slot += 1
         rgb = self.torgb(x, ws[:, slot])
         img = rgb if img is None else upsample2x(img) + rgb
@@ -393,14 +391,16 @@ class SynthesisNetwork(nn.Module):
             self.blocks.append(SynthesisBlock(cfg, in_channels, out_channels, 2**r))
             in_channels = out_channels
 
-    def forward(self, ws: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
+    def forward(self, ws: torch.Tensor) -> torch.Tensor:
         expected = (self.num_ws, self.cfg.k, self.cfg.w_dim)
         if ws.ndim != 4 or tuple(ws.shape[1:]) != expected:
-            raise ValueError(f"ws must have shape [N, {expected[0]}, {expected[1]}, {expected[2]}], got {list(ws.shape)}")
+            raise ValueError(
+                f"ws must have shape [N, {expected[0]}, {expected[1]}, {expected[2]}], got {list(ws.shape)}"
+            )
         x = img = None
         slot = 0
         for block in self.blocks:
-            x, img = block(x, img, ws[:, slot : slot + block.num_conv + 1], noise_mode)
+            x, img = block(x, img, ws[:, slot : slot + block.num_conv + 1])
             slot += block.num_conv
         return img
 
@@ -419,7 +419,9 @@ class Generator(nn.Module):
     def k(self) -> int:
         return self.cfg.k
 
-    def sample_z(self, n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None) -> torch.Tensor:
+    def sample_z(
+        self, n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None
+    ) -> torch.Tensor:
         device = device if device is not None else self.mapping.w_avg.device
         return torch.randn(n, self.cfg.k, self.cfg.z_dim, generator=generator, device=device)
 
@@ -428,27 +430,25 @@ class Generator(nn.Module):
         """n seeded random images [n, C, H, W] (the draw does not depend on the device)."""
         z = self.sample_z(n, generator=torch.Generator().manual_seed(seed), device="cpu")
         device = self.mapping.w_avg.device
-        return torch.cat([self(chunk.to(device), truncation_psi, noise_mode="const") for chunk in z.split(batch)])
+        return torch.cat([self(chunk.to(device), truncation_psi) for chunk in z.split(batch)])
 
     def broadcast_ws(self, w: torch.Tensor) -> torch.Tensor:
         """W [N, k, w_dim] -> W+ [N, num_ws, k, w_dim] with every slot equal."""
         return w.unsqueeze(1).expand(-1, self.num_ws, -1, -1)
 
-    def forward(
-        self, z: torch.Tensor, truncation_psi: float = 1.0, noise_mode: str = "random", update_w_avg: bool = False
-    ) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, truncation_psi: float = 1.0, update_w_avg: bool = False) -> torch.Tensor:
         w = self.mapping(z, truncation_psi=truncation_psi, update_w_avg=update_w_avg)
-        return self.synthesis(self.broadcast_ws(w), noise_mode=noise_mode)
+        return self.synthesis(self.broadcast_ws(w))
 
     def synthesize(self, codes: torch.Tensor, space: str) -> torch.Tensor:
         """Images from codes of a space: z [N, k, z_dim] goes through the mapping network, a w code
-        [N, k, w_dim] feeds every slot, a w+ code is [N, num_ws, k, w_dim]; constant noise."""
+        [N, k, w_dim] feeds every slot, a w+ code is [N, num_ws, k, w_dim]."""
         if space == "z":
-            return self.synthesis(self.broadcast_ws(self.mapping(codes)), noise_mode="const")
+            return self.synthesis(self.broadcast_ws(self.mapping(codes)))
         if space == "w":
-            return self.synthesis(self.broadcast_ws(codes), noise_mode="const")
+            return self.synthesis(self.broadcast_ws(codes))
         if space == "w+":
-            return self.synthesis(codes, noise_mode="const")
+            return self.synthesis(codes)
         raise ValueError(f"unknown latent space {space!r}; choose one of {', '.join(SPACES)}")
 
     def rows_per_slot(self) -> list[int]:
@@ -534,4 +534,3 @@ class Discriminator(nn.Module):
         x = self.blocks(self.from_rgb(img))
         x = self.conv(self.mbstd(x))
         return self.out(self.fc(x.flatten(1))).squeeze(1)
-

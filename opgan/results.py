@@ -27,19 +27,25 @@ import torch
 
 from opgan.data import ImageSet, to_float
 from opgan.distributed import gather_to_writer
-from opgan.environment import provenance
+from opgan.environment import PACKAGE_ROOT, provenance
+from opgan.errors import OpganError
 from opgan.files import save_image_grid, torch_save, write_csv, write_json
-from opgan.invert import InversionConfig, config_dict, invert, latent_size, reconstruction_metrics, used_latent_size
+from opgan.invert import InversionConfig, invert, latent_size, reconstruction_metrics, used_latent_size
 from opgan.networks import Generator
 
 CODE_FORMAT = "opgan-code"
 COLUMNS = ["image", "space", "k", "latent_size", "used_latent_size", "steps", "psnr", "ssim", "lpips", "mse", "seconds"]
 TEXT_COLUMNS = ("image", "space")
 CACHE_KEY = "cache-key.json"
+# The package modules whose code computes what a results folder holds: a change to any of them
+# makes every cached inversion stale.
+INVERSION_SOURCES = ("invert.py", "networks.py", "metrics.py", "results.py", "files.py", "data.py")
+SOURCE_ROOT = PACKAGE_ROOT
 
 
-class ResultsError(OSError):
-    """Some files of a results folder could not be written; everything else was."""
+class ResultsError(OpganError, OSError):
+    """A results folder or code file that cannot be used: some files could not be written (everything
+    else was), or a code file is missing or not one that opgan wrote."""
 
 
 def printable_name(name: str) -> str:
@@ -61,20 +67,42 @@ def file_stems(names: list[str]) -> list[str]:
     return stems
 
 
-def invert_batch(G: Generator, images: ImageSet, start: int, batch: int, cfg: InversionConfig,
-                 metrics_lpips: str = "vgg", progress: bool = True) -> dict[str, Any]:
+def invert_batch(
+    G: Generator,
+    images: ImageSet,
+    start: int,
+    batch: int,
+    cfg: InversionConfig,
+    metrics_lpips: str = "vgg",
+    progress: bool = True,
+) -> dict[str, Any]:
     """Inverts images[start : start + batch] and measures the reconstructions; everything on the CPU."""
     targets = to_float(images.images[start : start + batch])
     seeds = [cfg.seed + start + i for i in range(len(targets))]  # z starts depend on the image, not the batching
     result = invert(G, targets, cfg, seeds=seeds, progress=progress)
     metrics = reconstruction_metrics(result.reconstructions, targets, metrics_lpips)
-    return {"start": start, "codes": result.codes.cpu(), "reconstructions": result.reconstructions.cpu(), "records": result.records, "seconds": result.seconds,
-            "metrics": {key: value.cpu() for key, value in metrics.items()}}
+    return {
+        "start": start,
+        "codes": result.codes.cpu(),
+        "reconstructions": result.reconstructions.cpu(),
+        "records": result.records,
+        "seconds": result.seconds,
+        "metrics": {key: value.cpu() for key, value in metrics.items()},
+    }
 
 
-def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_dir: str | os.PathLike, batch: int = 16,
-                     checkpoint: str | os.PathLike | None = None, metrics_lpips: str = "vgg", progress: bool = True,
-                     rank: int = 0, world: int = 1) -> str:
+def invert_to_folder(
+    G: Generator,
+    images: ImageSet,
+    cfg: InversionConfig,
+    out_dir: str | os.PathLike,
+    batch: int = 16,
+    checkpoint: str | os.PathLike | None = None,
+    metrics_lpips: str = "vgg",
+    progress: bool = True,
+    rank: int = 0,
+    world: int = 1,
+) -> str:
     """Inverts every image in batches and writes the results folder; returns a one-line summary.
     Raises ResultsError, after writing everything it could, when some per-image files failed.
 
@@ -85,17 +113,27 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
     if writer:
         (out / "reconstructions").mkdir(parents=True, exist_ok=True)
         (out / "codes").mkdir(exist_ok=True)
-        write_json(out / "provenance.json", provenance(
-            G.mapping.w_avg.device, checkpoint=str(checkpoint), images=images.source, count=len(images),
-            inversion=config_dict(cfg), model=G.cfg.to_dict(), processes=world,
-        ))
+        write_json(
+            out / "provenance.json",
+            provenance(
+                G.mapping.w_avg.device,
+                checkpoint=str(checkpoint),
+                images=images.source,
+                count=len(images),
+                inversion=cfg.to_dict(),
+                model=G.cfg.to_dict(),
+                processes=world,
+            ),
+        )
     rows, all_codes, all_reconstructions, all_records, failed = [], [], [], [], []
     stems, names = file_stems(images.names), [printable_name(name) for name in images.names]
     sizes = {"latent_size": latent_size(G, cfg.space), "used_latent_size": used_latent_size(G, cfg.space)}
     starts = range(0, len(images), batch)
     for round_start in range(0, len(starts), world):  # one batch per rank and round
         index = round_start + rank
-        mine = invert_batch(G, images, starts[index], batch, cfg, metrics_lpips, progress) if index < len(starts) else None
+        mine = (
+            invert_batch(G, images, starts[index], batch, cfg, metrics_lpips, progress) if index < len(starts) else None
+        )
         for done in gather_to_writer(mine):
             if done is None:
                 continue
@@ -103,16 +141,36 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
             for i in range(count):
                 image = done["start"] + i
                 try:
-                    save_image_grid(done["reconstructions"][i : i + 1], out / "reconstructions" / f"{stems[image]}.png", columns=1, padding=0)
-                    torch_save({"format": CODE_FORMAT, "space": cfg.space, "code": done["codes"][i], "image": names[image],
-                                "checkpoint": str(checkpoint), "k": G.cfg.k}, out / "codes" / f"{stems[image]}.pt")
+                    save_image_grid(
+                        done["reconstructions"][i : i + 1],
+                        out / "reconstructions" / f"{stems[image]}.png",
+                        columns=1,
+                        padding=0,
+                    )
+                    torch_save(
+                        {
+                            "format": CODE_FORMAT,
+                            "space": cfg.space,
+                            "code": done["codes"][i],
+                            "image": names[image],
+                            "checkpoint": str(checkpoint),
+                            "k": G.cfg.k,
+                        },
+                        out / "codes" / f"{stems[image]}.pt",
+                    )
                 except OSError as error:
                     failed.append(f"{names[image]} ({error})")
-                rows.append({
-                    "image": names[image], "space": cfg.space, "k": G.cfg.k, **sizes, "steps": cfg.steps,
-                    **{key: f"{done['metrics'][key][i].item():.6g}" for key in ("psnr", "ssim", "lpips", "mse")},
-                    "seconds": f"{done['seconds'] / count:.3f}",
-                })
+                rows.append(
+                    {
+                        "image": names[image],
+                        "space": cfg.space,
+                        "k": G.cfg.k,
+                        **sizes,
+                        "steps": cfg.steps,
+                        **{key: f"{done['metrics'][key][i].item():.6g}" for key in ("psnr", "ssim", "lpips", "mse")},
+                        "seconds": f"{done['seconds'] / count:.3f}",
+                    }
+                )
             all_codes.append(done["codes"])
             all_reconstructions.append(done["reconstructions"])
             all_records.append(done["records"])
@@ -120,20 +178,37 @@ def invert_to_folder(G: Generator, images: ImageSet, cfg: InversionConfig, out_d
             write_csv(out / "results.csv", rows, COLUMNS)
     if not writer:
         return ""
-    torch_save({"format": CODE_FORMAT, "space": cfg.space, "codes": torch.cat(all_codes), "images": names,
-                "checkpoint": str(checkpoint), "k": G.cfg.k}, out / "codes.pt")
+    torch_save(
+        {
+            "format": CODE_FORMAT,
+            "space": cfg.space,
+            "codes": torch.cat(all_codes),
+            "images": names,
+            "checkpoint": str(checkpoint),
+            "k": G.cfg.k,
+        },
+        out / "codes.pt",
+    )
     if cfg.record_every:  # convergence: "step" -> [R], metric -> [R, N] over all batches
         records = {key: torch.cat([r[key] for r in all_records], dim=1) for key in all_records[0] if key != "step"}
         torch_save({"step": all_records[0]["step"], **records}, out / "records.pt")
     # the batches were written in image order, so the targets are the images themselves
-    save_image_grid(paired_rows(to_float(images.images), torch.cat(all_reconstructions)), out / "grid.png",
-                    columns=min(16, len(images)), scale=2)
+    save_image_grid(
+        paired_rows(to_float(images.images), torch.cat(all_reconstructions)),
+        out / "grid.png",
+        columns=min(16, len(images)),
+        scale=2,
+    )
     if failed:
-        raise ResultsError(f"{len(failed)} of {len(rows)} images' files could not be written to {out} "
-                           f"(their metrics and codes are in results.csv and codes.pt): {'; '.join(failed[:5])}")
+        raise ResultsError(
+            f"{len(failed)} of {len(rows)} images' files could not be written to {out} "
+            f"(their metrics and codes are in results.csv and codes.pt): {'; '.join(failed[:5])}"
+        )
     mean = {key: sum(float(r[key]) for r in rows) / len(rows) for key in ("psnr", "ssim", "lpips")}
-    return (f"inverted {len(rows)} images in {cfg.space} (k={G.cfg.k}, latent size {sizes['latent_size']}): "
-            f"PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}, LPIPS {mean['lpips']:.3f}; results in {out}")
+    return (
+        f"inverted {len(rows)} images in {cfg.space} (k={G.cfg.k}, latent size {sizes['latent_size']}): "
+        f"PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.3f}, LPIPS {mean['lpips']:.3f}; results in {out}"
+    )
 
 
 def paired_rows(targets: torch.Tensor, reconstructions: torch.Tensor, columns: int = 16) -> torch.Tensor:
@@ -153,19 +228,43 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def cached_inversion(G: Generator, targets: ImageSet, cfg: InversionConfig, out: str | os.PathLike, label: str,
-                     checkpoint: str | os.PathLike, batch: int = 16, progress: bool = False) -> tuple[Path, bool]:
+def source_hash(names: tuple[str, ...] = INVERSION_SOURCES) -> str:
+    """One hash of the named package source files (their names and bytes)."""
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(name.encode() + b"\0" + (Path(SOURCE_ROOT) / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def cached_inversion(
+    G: Generator,
+    targets: ImageSet,
+    cfg: InversionConfig,
+    out: str | os.PathLike,
+    label: str,
+    checkpoint: str | os.PathLike,
+    batch: int = 16,
+    progress: bool = False,
+) -> tuple[Path, bool]:
     """The results folder ``out/label`` of inverting `targets`: read back when its cache key matches,
     else computed; returns the folder and whether it was reused.
 
-    The key holds the settings and the hashes of the model file and of the target pixels, so a
-    retrained model (same path, new weights) or changed images are inverted again; it is written
-    last, so an interrupted inversion is never mistaken for a finished one.
+    The key holds the settings and the hashes of the model file, of the target pixels and of the
+    code that computes the result (INVERSION_SOURCES), so a retrained model (same path, new
+    weights), changed images or changed inversion code are inverted again; it is written last, so
+    an interrupted inversion is never mistaken for a finished one.
     """
     folder = Path(out) / label
-    key = {"checkpoint": str(checkpoint), "checkpoint_sha256": _sha256(Path(checkpoint).read_bytes()),
-           "images": targets.source, "images_sha256": _sha256(targets.images.numpy().tobytes()), "count": len(targets),
-           "inversion": config_dict(cfg), "model": G.cfg.to_dict()}
+    key = {
+        "checkpoint": str(checkpoint),
+        "checkpoint_sha256": _sha256(Path(checkpoint).read_bytes()),
+        "images": targets.source,
+        "images_sha256": _sha256(targets.images.numpy().tobytes()),
+        "count": len(targets),
+        "inversion": cfg.to_dict(),
+        "model": G.cfg.to_dict(),
+        "code_sha256": source_hash(),
+    }
     try:
         if json.loads((folder / CACHE_KEY).read_text()) == json.loads(json.dumps(key)):
             return folder, True
@@ -178,6 +277,7 @@ def cached_inversion(G: Generator, targets: ImageSet, cfg: InversionConfig, out:
 
 
 # --------------------------------------------------------------------------- reading back
+
 
 def read_table(path: str | os.PathLike, text: tuple[str, ...] = ()) -> list[dict]:
     """The rows of a CSV table written by `files.write_csv`, numbers parsed exactly (except in the
@@ -215,12 +315,11 @@ def read_code(path: str | os.PathLike) -> dict:
     """One image's code file (codes/NAME.pt), checked."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"code file {path} does not exist")
+        raise ResultsError(f"code file {path} does not exist")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise ValueError(f"{path} is not a readable code file ({type(error).__name__})") from None
+        raise ResultsError(f"{path} is not a readable code file ({type(error).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != CODE_FORMAT or "code" not in state:
-        raise ValueError(f"{path} is not a single-image code written by opgan invert")
+        raise ResultsError(f"{path} is not a single-image code written by opgan invert")
     return state
-

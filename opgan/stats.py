@@ -13,8 +13,8 @@ with a 95% bootstrap interval.  A claim is then judged against a tolerance quote
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
 
 import torch
 
@@ -47,7 +47,9 @@ def _interval(draws: torch.Tensor, level: float) -> tuple[float, float]:
     return low.item(), high.item()
 
 
-def paired_mean(improvements: torch.Tensor | Sequence, draws: int = 10_000, level: float = 0.95, seed: int = 0) -> Estimate:
+def paired_mean(
+    improvements: torch.Tensor | Sequence, draws: int = 10_000, level: float = 0.95, seed: int = 0
+) -> Estimate:
     """Mean of paired improvements [images] or [seeds, images] with a bootstrap interval.
 
     With several seeds, each draw resamples the seeds and (independently) the images, and the images
@@ -58,7 +60,9 @@ def paired_mean(improvements: torch.Tensor | Sequence, draws: int = 10_000, leve
     if values.ndim == 1:
         values = values.unsqueeze(0)
     if values.ndim != 2 or values.shape[1] < 2:
-        raise ValueError(f"paired improvements must be [images] or [seeds, images] with >= 2 images, got {list(values.shape)}")
+        raise ValueError(
+            f"paired improvements must be [images] or [seeds, images] with >= 2 images, got {list(values.shape)}"
+        )
     if not torch.isfinite(values).all():
         raise ValueError("paired improvements contain NaN or infinity")
     seeds, images = values.shape
@@ -72,7 +76,9 @@ def paired_mean(improvements: torch.Tensor | Sequence, draws: int = 10_000, leve
     return Estimate(values.mean().item(), low, high, level, images, seeds)
 
 
-def bootstrap(statistic: Callable[..., float], sizes: Sequence[int], draws: int = 500, level: float = 0.95, seed: int = 0) -> Estimate:
+def bootstrap(
+    statistic: Callable[..., float], sizes: Sequence[int], draws: int = 500, level: float = 0.95, seed: int = 0
+) -> Estimate:
     """Bootstrap of a statistic of several sets (e.g. a difference of Fréchet distances).
 
     `statistic(*indices)` receives one index tensor per set (size `sizes[i]`); the point estimate is
@@ -81,14 +87,16 @@ def bootstrap(statistic: Callable[..., float], sizes: Sequence[int], draws: int 
     """
     generator = torch.Generator().manual_seed(seed)
     value = statistic(*[torch.arange(size) for size in sizes])
-    resampled = torch.tensor([statistic(*[torch.randint(size, (size,), generator=generator) for size in sizes])
-                              for _ in range(draws)], dtype=torch.float64)
+    resampled = torch.tensor(
+        [statistic(*[torch.randint(size, (size,), generator=generator) for size in sizes]) for _ in range(draws)],
+        dtype=torch.float64,
+    )
     low, high = _interval(resampled, level)
     return Estimate(float(value), low, high, level, min(sizes), 1)
 
 
 def verdict(estimate: Estimate, tolerance: float, claim: str = "better") -> str:
-    """"agrees", "differs" or "inconclusive" for an improvement estimate (see the module docstring)."""
+    """ "agrees", "differs" or "inconclusive" for an improvement estimate (see the module docstring)."""
     if claim not in CLAIMS:
         raise ValueError(f"claim must be one of {CLAIMS}, got {claim!r}")
     if tolerance < 0:
@@ -108,7 +116,9 @@ def describe(estimate: Estimate, unit: str = "", digits: int = 3) -> str:
     return f"{text} {unit}".strip()
 
 
-def summarize(rows: list[dict], by: tuple[str, ...], metrics: tuple[str, ...] = ("psnr", "ssim", "lpips")) -> list[dict]:
+def summarize(
+    rows: list[dict], by: tuple[str, ...], metrics: tuple[str, ...] = ("psnr", "ssim", "lpips")
+) -> list[dict]:
     """Mean and standard deviation of `metrics` per group of `by` columns (groups in first-seen
     order), with the group's size as "images": the descriptive tables beside the claims."""
     import pandas as pd
@@ -122,5 +132,7 @@ def summarize(rows: list[dict], by: tuple[str, ...], metrics: tuple[str, ...] = 
     table = groups.size().rename("images").to_frame()
     for metric in metrics:
         table[f"{metric}_mean"] = groups[metric].agg(lambda values: as_tensor(values).mean().item())
-        table[f"{metric}_std"] = groups[metric].agg(lambda values: as_tensor(values).std().item() if len(values) > 1 else 0.0)
+        table[f"{metric}_std"] = groups[metric].agg(
+            lambda values: as_tensor(values).std().item() if len(values) > 1 else 0.0
+        )
     return table.reset_index().to_dict("records")

@@ -18,21 +18,81 @@ import os
 import signal
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm import tqdm  # plain bars: tqdm.auto warns in kernels without ipywidgets
 
-from opgan.checkpoint import export_generator, read_checkpoint, save_checkpoint
+from opgan.checkpoint import CheckpointError, export_generator, read_checkpoint, save_checkpoint
 from opgan.data import ImageSet, load_images, to_float
 from opgan.diagnostics import distance_from_init
-from opgan.distributed import average_gradients, close_distributed, setup_distributed
+from opgan.distributed import average_gradients, close_distributed, process_placement, setup_distributed
 from opgan.environment import provenance
+from opgan.errors import ConfigError
 from opgan.files import save_image_grid, write_json, write_text
 from opgan.loss import StyleGAN2Loss
-from opgan.networks import Discriminator, Generator
-from opgan.presets import TrainConfig
+from opgan.networks import Discriminator, Generator, ModelConfig
+
+RUN_OPTIONS = ("seed", "threads")  # options of one run, not of a recipe: no preset sets them
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs besides the architecture (`model`); the defaults are the cpu
+    preset's (opgan.presets)."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    preset: str = "cpu"
+    data: str = "fashion-mnist:train"
+    test_fraction: float = 0.05  # held-out share of an image folder (Fashion-MNIST has its own split)
+    batch: int = 32  # global batch, split across DDP ranks
+    total_images: int = 150_000
+    lr_g: float = 0.0025
+    lr_d: float = 0.0025
+    beta1: float = 0.0
+    beta2: float = 0.99
+    r1_gamma: float = 0.01  # R1 weight of a k = 1 model
+    r1_gamma_rows: float = 0.03  # R1 weight of a k > 1 model (the authors: 3x the baseline's)
+    r1_interval: int = 16
+    pl_weight: float = 0.0
+    pl_interval: int = 4
+    pl_decay: float = 0.01
+    pl_batch_shrink: int = 2
+    style_mixing: float = 0.9
+    ema_images: int = 10_000  # G EMA half-life in images
+    ema_rampup: float = 0.05  # half-life is at most this fraction of the images seen so far
+    xflip: bool = False
+    checkpoint_every: int = 10_000  # images
+    sample_every: int = 10_000  # images
+    log_every: int = 1_000  # images
+    sample_count: int = 64
+    mixed_precision: bool = False  # bfloat16 autocast, CUDA only
+    seed: int = 0
+    threads: int = 0  # torch CPU threads; 0 = PyTorch's default
+
+    @property
+    def r1_weight(self) -> float:
+        """The R1 weight this run uses: r1_gamma for k = 1, r1_gamma_rows for more rows."""
+        return self.r1_gamma if self.model.k == 1 else self.r1_gamma_rows
+
+    def to_dict(self) -> dict:
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "model"}
+        data["model"] = self.model.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        values = dict(data)
+        if "r1_gamma_rows" not in values and "r1_gamma" in values:
+            # written before the two weights were separate fields: r1_gamma was the weight used
+            values["r1_gamma_rows"] = values["r1_gamma"]
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown training options: {sorted(unknown)}")
+        values["model"] = ModelConfig.from_dict(values.get("model", {}))
+        return cls(**values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,14 +127,22 @@ class RunningMeans:
 class Trainer:
     """Holds networks, optimizers and RNG; `run()` trains to `cfg.total_images`."""
 
-    def __init__(self, cfg: TrainConfig, out_dir: str | os.PathLike, resume: bool = False, data: ImageSet | None = None):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        out_dir: str | os.PathLike,
+        resume: bool = False,
+        data: ImageSet | None = None,
+        device: str | None = None,
+    ):
+        """Builds the run in `out_dir` on `device` (None: CUDA when available; under torchrun the
+        rank's GPU).  Touches no process-wide state: `train()` sets threads and CUDA flags and owns
+        the process group, which a caller may also have started itself."""
         self.cfg = cfg
         self.out_dir = Path(out_dir)
-        self.rank, self.world, self.device = setup_distributed()
+        self.rank, self.world, self.device = process_placement(device)
         if cfg.batch % self.world:
-            raise ValueError(f"batch {cfg.batch} does not split across {self.world} ranks")
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
+            raise ConfigError(f"batch {cfg.batch} does not split across {self.world} ranks")
         self.local_batch = cfg.batch // self.world
         self.is_writer = self.rank == 0
         self.autocast = (
@@ -84,25 +152,32 @@ class Trainer:
         )
 
         model_cfg = cfg.model
-        self.data = data if data is not None else load_images(
-            cfg.data, resolution=model_cfg.resolution, channels=model_cfg.img_channels,
-            split="train", test_fraction=cfg.test_fraction, seed=cfg.seed,
+        self.data = (
+            data
+            if data is not None
+            else load_images(
+                cfg.data,
+                resolution=model_cfg.resolution,
+                channels=model_cfg.img_channels,
+                split="train",
+                test_fraction=cfg.test_fraction,
+                seed=cfg.seed,
+            )
         )
         if self.data.resolution != model_cfg.resolution or self.data.channels != model_cfg.img_channels:
-            raise ValueError(
+            raise ConfigError(
                 f"data {self.data.source} is {self.data.channels}x{self.data.resolution}px, the model "
                 f"wants {model_cfg.img_channels}x{model_cfg.resolution}px"
             )
 
-        if self.device.type == "cuda":  # fp32 means fp32, as in StyleGAN2-ADA's training loop
-            torch.backends.cuda.matmul.allow_tf32 = False
-            torch.backends.cudnn.allow_tf32 = False
-            torch.backends.cudnn.benchmark = True
-        torch.manual_seed(cfg.seed)  # network initialization, identical on every rank
-        self.G = Generator(model_cfg).to(self.device)
-        self.G_init = {name: p.detach().clone() for name, p in self.G.named_parameters()}
-        self.D = Discriminator(model_cfg).to(self.device)
-        self.G_ema = Generator(model_cfg).to(self.device).eval().requires_grad_(False)
+        # Network initialization from the run's seed, identical on every rank, without moving the
+        # caller's global random state.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            self.G = Generator(model_cfg).to(self.device)
+            self.G_init = {name: p.detach().clone() for name, p in self.G.named_parameters()}
+            self.D = Discriminator(model_cfg).to(self.device)
+            self.G_ema = Generator(model_cfg).to(self.device).eval().requires_grad_(False)
         self.G_ema.load_state_dict(self.G.state_dict())
         betas = (cfg.beta1, cfg.beta2)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=betas, eps=1e-8)
@@ -113,8 +188,17 @@ class Trainer:
         self.sample_z = torch.randn(
             cfg.sample_count, model_cfg.k, model_cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1)
         )
-        self.loss = StyleGAN2Loss(self.G, self.D, cfg.r1_gamma, cfg.r1_interval, cfg.pl_weight, cfg.pl_interval,
-                                  cfg.pl_decay, self.autocast, self.world)
+        self.loss = StyleGAN2Loss(
+            self.G,
+            self.D,
+            cfg.r1_weight,
+            cfg.r1_interval,
+            cfg.pl_weight,
+            cfg.pl_interval,
+            cfg.pl_decay,
+            self.autocast,
+            self.world,
+        )
         self.images_seen = 0
         self.step = 0
         self.wall_seconds = 0.0
@@ -135,7 +219,6 @@ class Trainer:
             "opt_D": self.opt_D.state_dict(),
             "pl_mean": self.loss.pl_mean.cpu(),
             "rng": self.rng.get_state(),
-            "torch_rng": torch.get_rng_state(),
             "images_seen": self.images_seen,
             "step": self.step,
             "wall_seconds": self.wall_seconds,
@@ -145,9 +228,9 @@ class Trainer:
 
     def load(self, path: Path) -> None:
         state = read_checkpoint(path, map_location=self.device)
-        saved_model = state["model_config"]
+        saved_model = ModelConfig.from_dict(state["model_config"]).to_dict()
         if saved_model != self.cfg.model.to_dict():
-            raise ValueError(f"cannot resume {path}: its model config {saved_model} differs from this run's")
+            raise CheckpointError(f"cannot resume {path}: its model config {saved_model} differs from this run's")
         self.G.load_state_dict(state["G"])
         self.G_ema.load_state_dict(state["G_ema"])
         self.D.load_state_dict(state["D"])
@@ -155,7 +238,6 @@ class Trainer:
         self.opt_D.load_state_dict(state["opt_D"])
         self.loss.pl_mean.copy_(state["pl_mean"])
         self.rng.set_state(state["rng"].cpu())  # map_location may have moved it to the GPU
-        torch.set_rng_state(state["torch_rng"].cpu())
         self.images_seen = state["images_seen"]
         self.step = state["step"]
         self.wall_seconds = state["wall_seconds"]
@@ -163,6 +245,13 @@ class Trainer:
     def save(self) -> None:
         if self.is_writer:
             save_checkpoint(self.state(), self.out_dir / "checkpoint.pt")
+
+    def checkpoint(self, window: RunningMeans) -> None:
+        """Saves the state unless the run has diverged: every log checks the steps of its window,
+        and this checks the steps since the last log (FloatingPointError), so no checkpoint ever
+        holds a step whose statistics were not finite."""
+        window.means(self.images_seen)
+        self.save()
 
     # ---- one iteration ----------------------------------------------------------------------
 
@@ -204,7 +293,7 @@ class Trainer:
         anew for each phase, as StyleGAN2-ADA does.
         """
         cfg, G, D = self.cfg, self.G, self.D
-        with_r1 = cfg.r1_gamma > 0 and self.step % cfg.r1_interval == 0
+        with_r1 = cfg.r1_weight > 0 and self.step % cfg.r1_interval == 0
         with_pl = cfg.pl_weight > 0 and self.step % cfg.pl_interval == 0
 
         G.requires_grad_(True)
@@ -226,7 +315,9 @@ class Trainer:
             pl_batch = max(1, self.local_batch // cfg.pl_batch_shrink)
             z, mix_z, cutoff = self.latents()
             sub = slice(0, pl_batch)
-            fake, ws = self.loss.generate(z[sub], None if mix_z is None else mix_z[sub], None if cutoff is None else cutoff[sub])
+            fake, ws = self.loss.generate(
+                z[sub], None if mix_z is None else mix_z[sub], None if cutoff is None else cutoff[sub]
+            )
             noise = self.draw(self.cfg.batch, *fake.shape[1:])[:pl_batch] / math.sqrt(fake.shape[2] * fake.shape[3])
             loss_pl, pl_stats = self.loss.path_length(fake, ws, noise)
             loss_pl.backward()
@@ -253,7 +344,7 @@ class Trainer:
 
     @torch.no_grad()
     def save_samples(self) -> Path:
-        images = torch.cat([self.G_ema(z.to(self.device), noise_mode="const") for z in self.sample_z.split(64)])
+        images = torch.cat([self.G_ema(z.to(self.device)) for z in self.sample_z.split(64)])
         path = self.out_dir / f"samples-{self.images_seen // 1000:06d}k.png"
         save_image_grid(images, path, scale=2)
         save_image_grid(images, self.out_dir / "samples-latest.png", scale=2)
@@ -280,12 +371,19 @@ class Trainer:
         log_path = self.out_dir / "log.jsonl"
         if self.is_writer and log_path.is_file():
             # After a resume, drop what a killed run logged past its last checkpoint (no image twice).
-            kept = [line for line in log_path.read_text().splitlines()
-                    if line.strip() and json.loads(line)["images_seen"] <= self.images_seen]
+            kept = [
+                line
+                for line in log_path.read_text().splitlines()
+                if line.strip() and json.loads(line)["images_seen"] <= self.images_seen
+            ]
             write_text(log_path, "".join(line + "\n" for line in kept))
         bar = tqdm(
-            total=cfg.total_images, initial=self.images_seen, unit="img", unit_scale=True,
-            desc=f"train k={cfg.model.k}", dynamic_ncols=True,
+            total=cfg.total_images,
+            initial=self.images_seen,
+            unit="img",
+            unit_scale=True,
+            desc=f"train k={cfg.model.k}",
+            dynamic_ncols=True,
             **({} if self.is_writer else {"disable": True}),  # the writer's bar obeys TQDM_DISABLE
         )
         window_start, window_images, window = time.perf_counter(), 0, RunningMeans()
@@ -297,14 +395,30 @@ class Trainer:
                 self.wall_seconds += time.perf_counter() - step_start
                 window_images += cfg.batch
                 bar.update(cfg.batch)
-                crossed = lambda every: every > 0 and self.images_seen // every != (self.images_seen - cfg.batch) // every
+                crossed = lambda every: (
+                    every > 0 and self.images_seen // every != (self.images_seen - cfg.batch) // every
+                )
                 if crossed(cfg.log_every) or self.images_seen >= cfg.total_images:
                     elapsed = time.perf_counter() - window_start
                     last = window.means(self.images_seen)
-                    drift = {f"drift_{group}": value for group, value in distance_from_init(self.G, self.G_init).items()}
-                    record = {"images_seen": self.images_seen, "step": self.step, "img_per_s": window_images / elapsed,
-                              "wall_seconds": self.wall_seconds, **last, **drift}
-                    bar.set_postfix({"img/s": f"{record['img_per_s']:.0f}", "G": f"{last['loss_G']:.3f}", "D": f"{last['loss_D']:.3f}"})
+                    drift = {
+                        f"drift_{group}": value for group, value in distance_from_init(self.G, self.G_init).items()
+                    }
+                    record = {
+                        "images_seen": self.images_seen,
+                        "step": self.step,
+                        "img_per_s": window_images / elapsed,
+                        "wall_seconds": self.wall_seconds,
+                        **last,
+                        **drift,
+                    }
+                    bar.set_postfix(
+                        {
+                            "img/s": f"{record['img_per_s']:.0f}",
+                            "G": f"{last['loss_G']:.3f}",
+                            "D": f"{last['loss_D']:.3f}",
+                        }
+                    )
                     if self.is_writer:
                         with open(log_path, "a") as log:
                             log.write(json.dumps(record) + "\n")
@@ -312,14 +426,13 @@ class Trainer:
                 if self.is_writer and crossed(cfg.sample_every):
                     self.save_samples()
                 if crossed(cfg.checkpoint_every):
-                    window.means(self.images_seen)  # never checkpoint a run that has diverged
-                    self.save()
+                    self.checkpoint(window)
         finally:
             bar.close()
             for sig, handler in previous_handlers.items():
                 signal.signal(sig, handler)
         # Reached on completion and on a graceful stop alike: the state on disk is always the latest.
-        self.save()
+        self.checkpoint(window)
         finished = self.images_seen >= cfg.total_images
         if self.is_writer:
             self.save_samples()
@@ -328,10 +441,24 @@ class Trainer:
         return {"images_seen": self.images_seen, "finished": finished, "wall_seconds": self.wall_seconds, **last}
 
 
-def train(cfg: TrainConfig, out_dir: str | os.PathLike, resume: bool = False) -> dict[str, Any]:
-    """Trains (or resumes) a run in `out_dir`; returns a summary of the last log window."""
-    trainer = Trainer(cfg, out_dir, resume=resume)
+def train(
+    cfg: TrainConfig, out_dir: str | os.PathLike, resume: bool = False, device: str | None = None
+) -> dict[str, Any]:
+    """Trains (or resumes) a run in `out_dir`; returns a summary of the last log window.
+
+    The entry point of a training process: it sets torch's CPU threads (`cfg.threads`), plain
+    float32 on CUDA (no TF32, as StyleGAN2-ADA's training loop) with cuDNN autotuning, and starts
+    the process group under torchrun, which it destroys at the end only if it started it."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    started_group = not torch.distributed.is_initialized()
+    _, _, placed = setup_distributed(device)
+    if placed.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
     try:
-        return trainer.run()
+        return Trainer(cfg, out_dir, resume=resume, device=device).run()
     finally:
-        close_distributed()
+        if started_group:
+            close_distributed()

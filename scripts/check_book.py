@@ -43,10 +43,13 @@ window.addEventListener("load", async () => {
     traceback: /Traceback \\(most recent call last\\)/.test(text),
     figures: main.querySelectorAll("figure").length,
     figures_without_caption: [...main.querySelectorAll("figure")]
-      .filter(figure => !(figure.querySelector("figcaption") && figure.querySelector("figcaption").innerText.trim())).length,
-    output_images_outside_figures: [...main.querySelectorAll(".cell_output img")].filter(img => !img.closest("figure")).length,
+      .filter(figure => !(figure.querySelector("figcaption")
+                         && figure.querySelector("figcaption").innerText.trim())).length,
+    output_images_outside_figures: [...main.querySelectorAll(".cell_output img")]
+      .filter(img => !img.closest("figure")).length,
     equations: main.querySelectorAll(".math").length,
-    equations_not_typeset: [...main.querySelectorAll(".math")].filter(math => !math.querySelector("mjx-container")).length,
+    equations_not_typeset: [...main.querySelectorAll(".math")]
+      .filter(math => !math.querySelector("mjx-container")).length,
   };
   const out = document.createElement("pre");
   out.id = "MARKER";
@@ -65,9 +68,21 @@ def run_browser(browser: str, *args: str, timeout: int = 120) -> subprocess.Comp
     # A fresh profile each time, and no background networking: offline machines refuse those
     # connections, and Chromium would keep retrying them.
     with tempfile.TemporaryDirectory(prefix="opgan-chromium-") as profile:
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--allow-file-access-from-files",
-                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", f"--user-data-dir={profile}", "--window-size=1280,900", "--virtual-time-budget=20000"]
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--allow-file-access-from-files",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--window-size=1280,900",
+            "--virtual-time-budget=20000",
+        ]
         return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=timeout)
 
 
@@ -75,7 +90,9 @@ def check_page(browser: str, page: Path) -> dict:
     """The probe's findings for one page (an instrumented copy is opened beside it, then removed)."""
     probe = page.with_name(f".check-{page.name}")
     source = page.read_text(encoding="utf-8")
-    probe.write_text(source.replace("</body>", PROBE + "</body>") if "</body>" in source else source + PROBE, encoding="utf-8")
+    probe.write_text(
+        source.replace("</body>", PROBE + "</body>") if "</body>" in source else source + PROBE, encoding="utf-8"
+    )
     try:
         dom = run_browser(browser, "--dump-dom", probe.resolve().as_uri()).stdout
     finally:
@@ -115,8 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     if browser is None:
         print("browser check skipped: no Chromium found (Debian: apt-get install chromium)")
         return 0
-    pages = sorted(page for page in args.html.glob("*.html")
-                   if page.name not in ("search.html", "genindex.html") and 'http-equiv="Refresh"' not in page.read_text(encoding="utf-8"))
+    pages = sorted(
+        page
+        for page in args.html.glob("*.html")
+        if page.name not in ("search.html", "genindex.html")
+        and 'http-equiv="Refresh"' not in page.read_text(encoding="utf-8")
+    )
     if not pages:
         print(f"browser check: no pages in {args.html}")
         return 1
@@ -128,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         found = problems(report)
         shot = screenshots / f"{page.stem}.png"
         run_browser(browser, f"--screenshot={shot.resolve()}", "--window-size=1280,2400", page.resolve().as_uri())
-        summary = (f"{report.get('figures', 0)} figures, {report.get('equations', 0)} equations" if not found
-                   else "; ".join(found))
+        summary = (
+            f"{report.get('figures', 0)} figures, {report.get('equations', 0)} equations"
+            if not found
+            else "; ".join(found)
+        )
         print(f"{'ok  ' if not found else 'FAIL'} {page.name}: {summary} (screenshot {shot})")
         failed += bool(found)
     print(f"browser check: {len(pages) - failed} of {len(pages)} pages fine ({browser})")

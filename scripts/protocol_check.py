@@ -6,7 +6,8 @@ Adam lr 0.1 with warm-up. This script inverts the first test images of the cpu s
 claims under each, writing book/results/protocol_paper.csv for the reconstruction page. It is not
 part of `make book` (LPIPS-VGG costs ~30x more per step on a CPU); its provenance is in the CSV.
 
-    .venv/bin/python scripts/protocol_check.py --images 8 --steps 200
+    .venv/bin/python scripts/protocol_check.py --images 8 --steps 200   (the committed CSV)
+    .venv/bin/python scripts/protocol_check.py --images 16               (the paper preset's 1000 steps)
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from pathlib import Path
 from opgan import claims
 from opgan.environment import code_version
 from opgan.files import write_csv
-from opgan.invert import InversionConfig
 from opgan.presets import inversion_config
 from opgan.results import cached_inversion, read_results
 from opgan.sweep import Sweep, held_out_images
@@ -30,7 +30,12 @@ def main() -> None:
     parser.add_argument("--checkpoints", default="checkpoints")
     parser.add_argument("--ks", type=int, nargs=2, default=[1, 64], metavar=("K_SMALL", "K_LARGE"))
     parser.add_argument("--images", type=int, default=8, help="first N of the book's 64 test images")
-    parser.add_argument("--steps", type=int, default=200, help="steps of the paper's protocol")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help=f"steps of the paper's protocol (default: the paper preset's, {inversion_config('paper').steps})",
+    )
     parser.add_argument("--cache", default="runs/protocol-check")
     parser.add_argument("--out", default="book/results/protocol_paper.csv")
     args = parser.parse_args()
@@ -42,27 +47,47 @@ def main() -> None:
     targets = targets.subset(list(range(args.images)))
     protocols = {
         "book (LPIPS-AlexNet + MSE, lr 0.2)": inversion_config("cpu", record_every=0),
-        "paper (LPIPS-VGG, lr 0.1)": InversionConfig(steps=args.steps, lr=0.1, lpips_net="vgg", mse_weight=0.0),
+        "paper (LPIPS-VGG, lr 0.1)": inversion_config("paper", steps=args.steps, record_every=0),
     }
-    models = {"small": (sweep.model(k_small), sweep.path(k_small)), "large": (sweep.model(k_large), sweep.path(k_large)),
-              "widened": (sweep.widened(), sweep.path(k_small))}
+    models = {
+        "small": (sweep.model(k_small), sweep.path(k_small)),
+        "large": (sweep.model(k_large), sweep.path(k_large)),
+        "widened": (sweep.widened(), sweep.path(k_small)),
+    }
     rows = []
     for protocol, config in protocols.items():
         tag = "paper" if "paper" in protocol else "book"
         results = {}
         for name, (G, path) in models.items():
             for space in ("w", "w+"):
-                folder, _ = cached_inversion(G, targets, dataclasses.replace(config, space=space), args.cache,
-                                             f"{tag}-{name}-{space}", path, batch=args.images)
+                folder, _ = cached_inversion(
+                    G,
+                    targets,
+                    dataclasses.replace(config, space=space),
+                    args.cache,
+                    f"{tag}-{name}-{space}",
+                    path,
+                    batch=args.images,
+                )
                 results[(name, space)] = [read_results(folder)]
-        comparisons = [
-            (f"Reconstruction improves with k ({space})", ("small", space), ("large", space)) for space in ("w", "w+")
-        ] + [(f"k = {k_large} in W beats k = 1 in W+", ("small", "w+"), ("large", "w"))] + [
-            (f"Training with rows beats free values ({space})", ("widened", space), ("large", space)) for space in ("w", "w+")
-        ]
+        comparisons = (
+            [(f"Reconstruction improves with k ({space})", ("small", space), ("large", space)) for space in ("w", "w+")]
+            + [(f"k = {k_large} in W beats k = 1 in W+", ("small", "w+"), ("large", "w"))]
+            + [
+                (f"Training with rows beats free values ({space})", ("widened", space), ("large", space))
+                for space in ("w", "w+")
+            ]
+        )
         for claim, base, cand in comparisons:
             row = claims.reconstruction_claim(claim, protocol, results[base], results[cand])
-            rows.append({**row, "code_version": code_version(), "seconds_so_far": round(time.perf_counter() - start)})
+            rows.append(
+                {
+                    **row,
+                    "steps": config.steps,
+                    "code_version": code_version(),
+                    "seconds_so_far": round(time.perf_counter() - start),
+                }
+            )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_csv(args.out, rows)
     print(f"wrote {args.out} ({time.perf_counter() - start:.0f} s)")

@@ -22,7 +22,9 @@ def test_every_declared_notebook_exists_and_has_a_parameters_cell():
 
 def test_every_scale_parameter_is_declared_by_some_notebook():
     spec = load_reproduction(ROOT / "_config.yml")
-    declared = {name: set(papermill.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))) for name in spec["notebooks"]}
+    declared = {
+        name: set(papermill.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))) for name in spec["notebooks"]
+    }
     everything = set().union(*declared.values())
     for scale, entry in spec["scales"].items():
         assert set(entry["parameters"]) <= everything, (scale, set(entry["parameters"]) - everything)
@@ -32,7 +34,11 @@ def test_every_scale_parameter_is_declared_by_some_notebook():
 
 
 def test_notebook_parameters_merge_and_filter():
-    spec = {"book": "book", "notebooks": ["a"], "scales": {"cpu": {"parameters": {"ks": [1, 4], "steps": 9}, "notebooks": {"a": {"ks": [4]}}}}}
+    spec = {
+        "book": "book",
+        "notebooks": ["a"],
+        "scales": {"cpu": {"parameters": {"ks": [1, 4], "steps": 9}, "notebooks": {"a": {"ks": [4]}}}},
+    }
     assert notebook_parameters(spec, "cpu", "a", {"ks", "results"}, {"results": "r"}) == {"ks": [4], "results": "r"}
     with pytest.raises(PipelineError, match="unknown scale 'gpu'"):
         notebook_parameters(spec, "gpu", "a", set(), {})
@@ -51,9 +57,12 @@ def test_missing_figures_finds_figure_cells_without_images():
     assert missing_figures(notebook) == [2]
 
 
+@pytest.mark.slow
 def test_a_nonsense_parameter_stops_the_notebook_in_its_first_cells(tmp_path):
     config = tmp_path / "_config.yml"
-    config.write_text("book: book\nnotebooks: [01_generation]\nscales:\n  bad:\n    parameters: {scale: huge, ks: [1]}\n")
+    config.write_text(
+        "book: book\nnotebooks: [01_generation]\nscales:\n  bad:\n    parameters: {scale: huge, ks: [1]}\n"
+    )
     (tmp_path / "notebooks").mkdir()
     source = ROOT / "notebooks" / "01_generation.ipynb"
     (tmp_path / "notebooks" / source.name).write_bytes(source.read_bytes())
@@ -79,19 +88,39 @@ def test_pages_read_like_a_paper_companion():
         if name != "05_results":
             key = f"answer_{name[:2]}"
             assert f"{{glue:md}} {key}" in notebook.cells[0].source, name
-            assert any(f'glue("{key}"' in cell.source for cell in notebook.cells), name
+            assert any(f'"{key}"' in cell.source for cell in notebook.cells if cell.cell_type == "code"), name
 
 
 def test_the_injected_parameters_are_folded_and_bars_are_silenced(monkeypatch):
     from opgan.book import fold_injected_parameters, quiet_progress_bars
 
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("scale = 'cpu'", metadata={"tags": ["injected-parameters"]}),
-                                               nbformat.v4.new_code_cell("x = 1")])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("scale = 'cpu'", metadata={"tags": ["injected-parameters"]}),
+            nbformat.v4.new_code_cell("x = 1"),
+        ]
+    )
     fold_injected_parameters(notebook)
-    assert notebook.cells[0].metadata["tags"] == ["injected-parameters", "hide-cell"] and "tags" not in notebook.cells[1].metadata
+    assert (
+        notebook.cells[0].metadata["tags"] == ["injected-parameters", "hide-cell"]
+        and "tags" not in notebook.cells[1].metadata
+    )
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
     with quiet_progress_bars():
         import os
 
         assert os.environ["TQDM_DISABLE"] == "1"
     assert "TQDM_DISABLE" not in os.environ
+
+
+def test_the_scale_notice_is_read_from_the_presets(monkeypatch):
+    from opgan import book
+    from opgan.presets import PRESETS
+
+    cpu = book.describe_scale("cpu")
+    assert f"{PRESETS['cpu']['train']['total_images']:,} images" in cpu["training"]
+    assert f"{PRESETS['cpu']['invert']['steps']} steps" in cpu["inversion"] and "LPIPS-AlexNet" in cpu["inversion"]
+    monkeypatch.setitem(PRESETS["cpu"]["invert"], "steps", 777)
+    notice = book.scale_notice("cpu")
+    assert "777 steps" in notice and "1000 steps" in notice  # ours beside the paper's
+    assert notice.count("\n|") == len(cpu) + 1  # a header rule and one row per setting

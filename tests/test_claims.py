@@ -33,11 +33,16 @@ def test_fd_claim_sees_a_shifted_set_as_worse():
     far = [torch.randn(100, 16, generator=generator) + 1.5]
     kept = claims.fd_claim("realism kept", "a vs b", baseline=close, candidate=far, real=real, draws=50)
     assert kept["verdict"] == "differs" and kept["improvement"] < 0
-    assert claims.fd_claim("realism kept", "b vs a", baseline=far, candidate=close, real=real, draws=50)["verdict"] == "agrees"
+    assert (
+        claims.fd_claim("realism kept", "b vs a", baseline=far, candidate=close, real=real, draws=50)["verdict"]
+        == "agrees"
+    )
 
 
 def test_mismatched_images_are_refused():
     import pytest
 
     with pytest.raises(ValueError):
-        claims.paired_improvements([_rows([0.1, 0.2])], [[{"image": "other", "lpips": 0.1}, {"image": "img0", "lpips": 0.1}]])
+        claims.paired_improvements(
+            [_rows([0.1, 0.2])], [[{"image": "other", "lpips": 0.1}, {"image": "img0", "lpips": 0.1}]]
+        )

@@ -18,9 +18,20 @@ def test_train_help_lists_every_option_with_preset_values(capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--help"])
     text = capsys.readouterr().out
-    for option in ("--k", "--r1-gamma", "--pl-weight", "--style-mixing", "--affine-lr-mul", "--resume", "--mixed-precision"):
+    for option in (
+        "--k",
+        "--r1-gamma",
+        "--pl-weight",
+        "--style-mixing",
+        "--affine-lr-mul",
+        "--resume",
+        "--mixed-precision",
+    ):
         assert option in text
-    assert "paper: 0.9" in text  # style mixing of the paper preset
+    flat = " ".join(text.split())
+    assert "--pl-weight FLOAT path-length regularization weight (0: off); default: smoke 0.0, cpu 0.0, paper 2.0" in (
+        flat
+    )
 
 
 def test_clear_errors(tmp_path, capsys):
@@ -32,3 +43,45 @@ def test_clear_errors(tmp_path, capsys):
         main(["train", "--preset", "paper", "--out", str(tmp_path / "p")])
     assert main(["sample", "--checkpoint", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "g.png")]) == 2
     assert "missing.pt" in capsys.readouterr().err
+
+
+def test_user_errors_print_one_line_and_bugs_keep_their_traceback(tmp_path, capsys, monkeypatch):
+    from opgan import cli
+
+    assert cli.main(["sample", "--checkpoint", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "x.png")]) == 2
+    assert (
+        capsys.readouterr().err.strip() == f"opgan sample: error: checkpoint {tmp_path / 'missing.pt'} does not exist"
+    )
+
+    def broken(args):
+        raise ValueError("an internal bug")
+
+    monkeypatch.setattr(cli, "run_sample", broken)
+    with pytest.raises(ValueError, match="an internal bug"):
+        cli.main(["sample", "--checkpoint", "any.pt", "--out", "x.png"])
+
+
+def test_warnings_print_as_one_line_naming_the_command(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    from opgan import cli
+
+    def warns(args):
+        warnings.warn("bad.png: 1x1 px is enlarged more than 2x to 32x32", stacklevel=2)
+        return 0
+
+    monkeypatch.setattr(cli, "run_sample", warns)
+    assert cli.main(["sample", "--checkpoint", "any.pt", "--out", "x.png"]) == 0
+    assert capsys.readouterr().err == "opgan sample: warning: bad.png: 1x1 px is enlarged more than 2x to 32x32\n"
+
+
+def test_train_help_shows_each_presets_effective_default():
+    from opgan.cli import build_parser
+
+    text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    flat = " ".join(text.split())
+    assert "--total-images INT default: smoke 2000, cpu 150000, paper 25000000" in flat
+    assert (
+        "--style-mixing FLOAT probability of mixing two latents' whole slot matrices; default 0.9 at every preset"
+        in flat
+    )

@@ -8,7 +8,14 @@ import torch
 from PIL import Image
 
 from opgan.data import (
-    DataError, convert_images, load_image_source, load_images, out_of_domain_images, split_indices, to_float, to_uint8,
+    DataError,
+    convert_images,
+    load_image_source,
+    load_images,
+    out_of_domain_images,
+    split_indices,
+    to_float,
+    to_uint8,
 )
 
 

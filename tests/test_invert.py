@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import torch
+from helpers import tiny_model_config
 
 from opgan.checkpoint import save_checkpoint
 from opgan.data import to_float
@@ -14,12 +15,12 @@ from opgan.invert import InversionConfig, InversionError, initial_codes, invert,
 from opgan.networks import Generator, ModelConfig
 from opgan.presets import PRESETS
 
-SMALL = dict(resolution=16, img_channels=1, z_dim=8, w_dim=8, channel_base=128, channel_max=8)
+SMALL = dict(z_dim=8, w_dim=8)  # the tiny model with 8-dim latents: the latent sizes below are counted for them
 
 
 def small_generator(k=4, seed=0):
     torch.manual_seed(seed)
-    G = Generator(ModelConfig(k=k, **SMALL)).eval()
+    G = Generator(tiny_model_config(k=k, **SMALL)).eval()
     for _ in range(20):
         G.mapping(G.sample_z(16), update_w_avg=True)
     return G
@@ -109,10 +110,26 @@ def checkpoint(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_invert_cli_writes_table_grid_codes(tmp_path, checkpoint):
     out = tmp_path / "inv"
-    result = _run("invert", "--checkpoint", str(checkpoint), "--images", "fashion-mnist:test:5", "--space", "w+",
-                  "--steps", "5", "--lpips", "alex", "--batch", "2", "--out", str(out))
+    result = _run(
+        "invert",
+        "--checkpoint",
+        str(checkpoint),
+        "--images",
+        "fashion-mnist:test:5",
+        "--space",
+        "w+",
+        "--steps",
+        "5",
+        "--lpips",
+        "alex",
+        "--batch",
+        "2",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert len(rows) == 5
@@ -121,33 +138,91 @@ def test_invert_cli_writes_table_grid_codes(tmp_path, checkpoint):
     assert (out / "grid.png").is_file() and len(list((out / "codes").glob("*.pt"))) == 5
     codes = sorted((out / "codes").glob("*.pt"))
     strip = tmp_path / "strip.png"
-    result = _run("interpolate", "--checkpoint", str(checkpoint), "--codes", str(codes[0]), str(codes[1]), "--frames", "5", "--out", str(strip))
+    result = _run(
+        "interpolate",
+        "--checkpoint",
+        str(checkpoint),
+        "--codes",
+        str(codes[0]),
+        str(codes[1]),
+        "--frames",
+        "5",
+        "--out",
+        str(strip),
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     from PIL import Image
 
     assert Image.open(strip).size[0] > Image.open(strip).size[1] * 4
 
 
+@pytest.mark.slow
 def test_invert_cli_out_of_domain_colour_photo(tmp_path, checkpoint):
     from PIL import Image
     from skimage import data as skdata
 
     Image.fromarray(skdata.chelsea()).save(tmp_path / "cat.jpg")  # 451x300 RGB into a 16 px grayscale model
-    result = _run("interpolate", "--checkpoint", str(checkpoint), "--images", str(tmp_path / "cat.jpg"), str(tmp_path / "cat.jpg"),
-                  "--steps", "3", "--lpips", "none", "--mse-weight", "1", "--frames", "3", "--out", str(tmp_path / "s.png"))
+    result = _run(
+        "interpolate",
+        "--checkpoint",
+        str(checkpoint),
+        "--images",
+        str(tmp_path / "cat.jpg"),
+        str(tmp_path / "cat.jpg"),
+        "--steps",
+        "3",
+        "--lpips",
+        "none",
+        "--mse-weight",
+        "1",
+        "--frames",
+        "3",
+        "--out",
+        str(tmp_path / "s.png"),
+    )
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_invert_cli_bad_inputs_name_the_culprit(tmp_path, checkpoint):
     (tmp_path / "empty").mkdir()
-    result = _run("invert", "--checkpoint", str(checkpoint), "--images", str(tmp_path / "empty"), "--out", str(tmp_path / "o"))
+    result = _run(
+        "invert", "--checkpoint", str(checkpoint), "--images", str(tmp_path / "empty"), "--out", str(tmp_path / "o")
+    )
     assert result.returncode == 2 and "empty" in result.stderr and "no image files" in result.stderr
     (tmp_path / "junk.pt").write_bytes(b"junk")
-    result = _run("invert", "--checkpoint", str(tmp_path / "junk.pt"), "--images", "fashion-mnist:test:1", "--out", str(tmp_path / "o"))
+    result = _run(
+        "invert",
+        "--checkpoint",
+        str(tmp_path / "junk.pt"),
+        "--images",
+        "fashion-mnist:test:1",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert result.returncode == 2 and "junk.pt" in result.stderr
-    result = _run("invert", "--checkpoint", str(checkpoint), "--images", "fashion-mnist:test:1", "--space", "q", "--out", str(tmp_path / "o"))
+    result = _run(
+        "invert",
+        "--checkpoint",
+        str(checkpoint),
+        "--images",
+        "fashion-mnist:test:1",
+        "--space",
+        "q",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert result.returncode == 2 and "invalid choice" in result.stderr
-    result = _run("interpolate", "--checkpoint", str(checkpoint), "--codes", str(tmp_path / "junk.pt"), str(tmp_path / "junk.pt"), "--out", str(tmp_path / "s.png"))
+    result = _run(
+        "interpolate",
+        "--checkpoint",
+        str(checkpoint),
+        "--codes",
+        str(tmp_path / "junk.pt"),
+        str(tmp_path / "junk.pt"),
+        "--out",
+        str(tmp_path / "s.png"),
+    )
     assert result.returncode == 2 and "junk.pt" in result.stderr
 
 

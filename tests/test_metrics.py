@@ -22,7 +22,7 @@ def test_pixel_metrics_known_values():
     b = a + 0.2  # MSE 0.04 on the [-1, 1] scale: PSNR = 10 log10(4 / 0.04) = 20 dB
     torch.testing.assert_close(metrics.mse(a, b), torch.full((2,), 0.04))
     torch.testing.assert_close(metrics.psnr(a, b), torch.full((2,), 20.0))
-    noisy = (torch.rand(2, 1, 16, 16) * 2 - 1)
+    noisy = torch.rand(2, 1, 16, 16) * 2 - 1
     assert torch.allclose(metrics.ssim(noisy, noisy), torch.ones(2))
     assert (metrics.ssim(noisy, noisy + 0.3 * torch.randn_like(noisy)) < 0.9).all()
 
@@ -102,6 +102,8 @@ def test_frechet_distance_matches_the_matrix_square_root_formula(sizes):
     b = torch.randn(n_b, dim, generator=generator)
     A, B = a.double().numpy(), b.double().numpy()
     cov_a, cov_b = np.cov(A, rowvar=False), np.cov(B, rowvar=False)
-    expected = np.square(A.mean(0) - B.mean(0)).sum() + np.trace(cov_a + cov_b - 2 * np.real(linalg.sqrtm(cov_a @ cov_b)))
+    expected = np.square(A.mean(0) - B.mean(0)).sum() + np.trace(
+        cov_a + cov_b - 2 * np.real(linalg.sqrtm(cov_a @ cov_b))
+    )
     assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
     assert frechet_distance(b, a) == pytest.approx(expected, rel=1e-6)

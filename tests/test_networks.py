@@ -3,10 +3,13 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import tiny_config, tiny_model_config
 
 from opgan.networks import Discriminator, Generator, ModelConfig, modulated_conv2d
 
-SMALL = dict(resolution=16, img_channels=3, z_dim=16, w_dim=16, channel_base=256, channel_max=16)
+SMALL = dict(
+    img_channels=3, channel_base=256, channel_max=16
+)  # the tiny model in RGB, 16 channels wide: room for k = 16
 
 
 def textbook_modulated_conv(x, weight, styles, demodulate=True):
@@ -45,11 +48,11 @@ def test_row_blocks_modulate_contiguous_output_channels(rows):
 
 def test_equal_rows_reproduce_the_k1_image_exactly():
     torch.manual_seed(2)
-    base = Generator(ModelConfig(k=1, **SMALL)).eval()
+    base = Generator(tiny_model_config(k=1, **SMALL)).eval()
     w = torch.randn(3, 1, 16)
     reference = base.synthesis(base.broadcast_ws(w))
     for k in (2, 4, 16):
-        model = Generator(ModelConfig(k=k, **SMALL)).eval()
+        model = Generator(tiny_model_config(k=k, **SMALL)).eval()
         model.load_state_dict(base.state_dict())  # parameters do not depend on k
         image = model.synthesis(model.broadcast_ws(w.expand(-1, k, -1)))
         torch.testing.assert_close(image, reference, atol=2e-5, rtol=1e-5)
@@ -59,7 +62,7 @@ def test_equal_rows_reproduce_the_k1_image_exactly():
 
 @pytest.mark.parametrize("k", [1, 2, 16])
 def test_shapes(k):
-    cfg = ModelConfig(k=k, **SMALL)
+    cfg = tiny_model_config(k=k, **SMALL)
     G, D = Generator(cfg), Discriminator(cfg)
     z = G.sample_z(4)
     assert z.shape == (4, k, 16)
@@ -73,7 +76,7 @@ def test_shapes(k):
 
 
 def test_gradient_reaches_every_row():
-    cfg = ModelConfig(k=16, **SMALL)
+    cfg = tiny_model_config(k=16, **SMALL)
     G = Generator(cfg)
     ws = G.broadcast_ws(G.mapping(G.sample_z(2))).detach().requires_grad_(True)
     G.synthesis(ws).square().sum().backward()
@@ -86,7 +89,7 @@ def test_gradient_reaches_every_row():
 
 
 def test_z_is_normalized_over_the_whole_row_block():
-    G = Generator(ModelConfig(k=4, **SMALL))
+    G = Generator(tiny_model_config(k=4, **SMALL))
     z = torch.randn(2, 4, 16)
     z_scaled = z.clone()
     z_scaled[:, 0] *= 10  # one row larger: per-row normalization would undo this, block normalization does not
@@ -108,7 +111,7 @@ def test_demodulated_outputs_have_unit_scale(method, rows):
 
 
 def test_w_avg_tracks_mapped_rows():
-    G = Generator(ModelConfig(k=4, **SMALL))
+    G = Generator(tiny_model_config(k=4, **SMALL))
     assert G.mapping.w_avg.abs().sum() == 0
     for _ in range(50):
         G.mapping(G.sample_z(8), update_w_avg=True)
@@ -130,7 +133,7 @@ def test_w_avg_tracks_mapped_rows():
 )
 def test_bad_configurations_are_clear_errors(overrides, message):
     with pytest.raises(ValueError, match=message):
-        ModelConfig(**{**SMALL, **overrides})
+        tiny_model_config(**{**SMALL, **overrides})
 
 
 def test_paper_configuration_latent_sizes():
@@ -148,7 +151,7 @@ def test_used_latent_size_is_the_support_of_the_gradient(k, img_channels, channe
     from opgan.invert import latent_size, used_latent_size
 
     torch.manual_seed(k)
-    cfg = ModelConfig(resolution=16, img_channels=img_channels, z_dim=8, w_dim=8, channel_base=128, channel_max=channel_max, k=k)
+    cfg = tiny_model_config(img_channels=img_channels, channel_max=channel_max, k=k)
     G = Generator(cfg).eval()
     codes = torch.randn(2, cfg.num_ws, k, cfg.w_dim, requires_grad=True)
     (G.synthesize(codes, "w+") * torch.randn(2, img_channels, 16, 16)).sum().backward()
@@ -159,7 +162,7 @@ def test_used_latent_size_is_the_support_of_the_gradient(k, img_channels, channe
 
 def test_truncation_pulls_every_row_towards_w_avg():
     torch.manual_seed(3)
-    G = Generator(ModelConfig(k=4, **SMALL)).eval()
+    G = Generator(tiny_model_config(k=4, **SMALL)).eval()
     G.mapping.w_avg.copy_(torch.randn(16))
     z = G.sample_z(3)
     w = G.mapping(z)
@@ -199,7 +202,7 @@ def test_downsampling_equals_antialiased_bilinear_interpolation_including_border
 
 def test_both_modconv_paths_make_the_same_images():
     torch.manual_seed(5)
-    G = Generator(ModelConfig(k=4, **SMALL)).eval()
+    G = Generator(tiny_model_config(k=4, **SMALL)).eval()
     codes = torch.randn(3, G.num_ws, 4, 16)
     G.set_modconv_path("rows")
     by_rows = G.synthesize(codes, "w+")
@@ -212,12 +215,11 @@ def test_both_modconv_paths_make_the_same_images():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (runs where one is present)")
 def test_cuda_generates_inverts_and_trains(tmp_path):
-    from conftest import tiny_config
     from opgan.data import ImageSet
     from opgan.invert import InversionConfig, invert
     from opgan.train import Trainer
 
-    G = Generator(ModelConfig(k=4, **SMALL)).cuda().eval()
+    G = Generator(tiny_model_config(k=4, **SMALL)).cuda().eval()
     images = G.sample(4)
     assert images.is_cuda and torch.isfinite(images).all()
     result = invert(G, images, InversionConfig(steps=3, lpips_net="alex"), progress=False)

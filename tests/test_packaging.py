@@ -1,8 +1,9 @@
 """The two ways to install opgan must agree, and the promised commands must exist."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,8 +20,10 @@ def test_environment_yml_matches_pyproject():
     listed = {
         _name(line.strip()[2:])
         for line in (ROOT / "environment.yml").read_text().splitlines()
-        if line.strip().startswith("- ") and not line.strip().startswith(("- -e", "- pip", "- python"))
-        and "conda-forge" not in line and ":" not in line.strip()[2:]
+        if line.strip().startswith("- ")
+        and not line.strip().startswith(("- -e", "- pip", "- python"))
+        and "conda-forge" not in line
+        and ":" not in line.strip()[2:]
     }
     assert wanted == listed, f"only in pyproject: {wanted - listed}; only in environment.yml: {listed - wanted}"
 

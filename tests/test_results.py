@@ -5,8 +5,8 @@ import os
 
 import pytest
 import torch
+from helpers import tiny_generator
 
-from conftest import tiny_generator
 from opgan import results as res
 from opgan.checkpoint import save_checkpoint
 from opgan.data import ImageSet
@@ -15,7 +15,10 @@ from opgan.invert import InversionConfig
 
 
 def test_rows_round_trip_through_csv(tmp_path):
-    rows = [{"k": 1, "space": "w+", "psnr": 21.5, "model": "trained k = 1, inverted with 64 rows"}, {"k": 64, "space": "w", "psnr": 30.25}]
+    rows = [
+        {"k": 1, "space": "w+", "psnr": 21.5, "model": "trained k = 1, inverted with 64 rows"},
+        {"k": 64, "space": "w", "psnr": 30.25},
+    ]
     write_csv(tmp_path / "t.csv", rows)
     back = res.read_table(tmp_path / "t.csv", text=("model",))
     assert back[0] == rows[0]
@@ -87,3 +90,26 @@ def test_a_file_that_cannot_be_written_loses_only_itself(tmp_path):
     assert [row["image"] for row in res.read_results(out)] == ["a", "b", "c"]
     assert res.read_codes(out).shape == (3, 2, 16)
     assert (out / "codes" / "a.pt").is_file() and (out / "codes" / "c.pt").is_file() and (out / "grid.png").is_file()
+
+
+def test_a_change_to_the_inversion_code_invalidates_the_cache(tmp_path, monkeypatch):
+    import shutil
+
+    from opgan.environment import PACKAGE_ROOT
+
+    source = tmp_path / "package"
+    source.mkdir()
+    for name in res.INVERSION_SOURCES:
+        shutil.copyfile(PACKAGE_ROOT / name, source / name)
+    monkeypatch.setattr(res, "SOURCE_ROOT", source)
+    G, checkpoint = tiny_generator(k=2), tmp_path / "model.pt"
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, checkpoint)
+    images = ImageSet(torch.randint(0, 256, (2, 1, 16, 16), dtype=torch.uint8), ["a.png", "b.png"], "test")
+    cfg = InversionConfig(space="w", steps=2, lpips_net=None, record_every=0)
+    cache = tmp_path / "cache"
+    assert res.cached_inversion(G, images, cfg, cache, "run", checkpoint)[1] is False
+    assert res.cached_inversion(G, images, cfg, cache, "run", checkpoint)[1] is True
+    with open(source / "invert.py", "a") as changed:
+        changed.write("\n# a change to the optimization\n")
+    assert res.cached_inversion(G, images, cfg, cache, "run", checkpoint)[1] is False, "stale inversions were reused"
+    assert res.cached_inversion(G, images, cfg, cache, "run", checkpoint)[1] is True

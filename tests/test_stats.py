@@ -55,9 +55,11 @@ def test_bad_input_is_refused():
 
 
 def test_summarize_means_and_stds_per_group():
-    rows = [{"k": 1, "space": "w", "psnr": 10.0, "ssim": 0.5, "lpips": 0.4},
-            {"k": 1, "space": "w", "psnr": 14.0, "ssim": 0.7, "lpips": 0.2},
-            {"k": 4, "space": "w", "psnr": 20.0, "ssim": 0.9, "lpips": 0.1}]
+    rows = [
+        {"k": 1, "space": "w", "psnr": 10.0, "ssim": 0.5, "lpips": 0.4},
+        {"k": 1, "space": "w", "psnr": 14.0, "ssim": 0.7, "lpips": 0.2},
+        {"k": 4, "space": "w", "psnr": 20.0, "ssim": 0.9, "lpips": 0.1},
+    ]
     table = stats.summarize(rows, ("k", "space"))
     assert [(r["k"], r["images"]) for r in table] == [(1, 2), (4, 1)]
     assert table[0]["psnr_mean"] == pytest.approx(12.0)

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import tiny_generator
 
-from conftest import tiny_generator
 from opgan import sweep as sw
-from opgan.checkpoint import save_checkpoint
+from opgan.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
+from opgan.data import DataError, held_out_images
+from opgan.registry import RECIPE_LABELS, ModelSpec
 
 
 def test_parameters_are_checked_before_any_work(tmp_path):
@@ -19,8 +21,12 @@ def test_parameters_are_checked_before_any_work(tmp_path):
         sw.Sweep("cpu", [1, 3], [0], tmp_path)
     with pytest.raises(sw.ExperimentError, match="seeds must start at 0"):
         sw.Sweep("cpu", [1], [1, 2], tmp_path)
+    with pytest.raises(sw.ExperimentError, match="variants must be dicts"):
+        sw.Sweep("cpu", [1], [0], tmp_path, variants=[{"recipe": "bogus"}])
+    sweep = sw.Sweep("cpu", [4, 1, 64], [0, 1], tmp_path)  # no model is needed to check parameters
+    assert [spec.name for spec in sweep.missing()] == ["cpu-k1", "cpu-k4", "cpu-k64", "cpu-k1-seed1", "cpu-k64-seed1"]
     with pytest.raises(sw.ExperimentError, match=r"missing checkpoint.*cpu-k4.pt.*cpu-k64-seed1.pt.*train=True"):
-        sw.Sweep("cpu", [4, 1, 64], [0, 1], tmp_path)
+        sweep.require()
     assert sw.check_parameters("cpu", [64, 1, 4, 4]) == [1, 4, 64]
 
 
@@ -39,11 +45,16 @@ def test_with_rows_keeps_the_weights_and_equal_rows_give_the_same_image():
 def test_sweep_members_files_records_and_logs(tmp_path):
     for k, seed in ((1, 0), (2, 0), (1, 1), (2, 1)):
         G = tiny_generator(k=k, seed=seed)
-        path = sw.model_path(tmp_path, "smoke", k, sw.seed_variant(seed))
-        save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}}, path)
+        path = tmp_path / f"{ModelSpec('smoke', k, seed).name}.pt"
+        save_checkpoint(
+            {"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}},
+            path,
+        )
     (tmp_path / "smoke-k2-seed1.pt.json").write_text(json.dumps({"k": 2, "images_seen": 10}))
-    (tmp_path / "smoke-k2.pt.log.jsonl").write_text('{"images_seen": 5, "loss_G": 1.0}\n{"images_seen": 10, "loss_G": 0.5}\n')
-    sweep = sw.Sweep("smoke", [2, 1], [0, 1], tmp_path, device="cpu")
+    (tmp_path / "smoke-k2.pt.log.jsonl").write_text(
+        '{"images_seen": 5, "loss_G": 1.0}\n{"images_seen": 10, "loss_G": 0.5}\n'
+    )
+    sweep = sw.Sweep("smoke", [2, 1], [0, 1], tmp_path, device="cpu").require()
     assert sweep.members() == [(1, 0), (2, 0), (1, 1), (2, 1)]
     assert sweep.name(2, 1) == "smoke-k2-seed1" and sweep.model(2, 1).cfg.k == 2
     assert sweep.model(2, 1) is sweep.model(2, 1)  # loaded once
@@ -51,48 +62,39 @@ def test_sweep_members_files_records_and_logs(tmp_path):
     assert [e["loss_G"] for e in sweep.log(2)] == [1.0, 0.5] and sweep.log(1) == []
     assert sweep.widened(1).cfg.k == 2 and sweep.widened(1).cfg.w_dim == sweep.model(1, 1).cfg.w_dim
     G = tiny_generator(k=2)  # a file whose name says k = 4 but holds k = 2
-    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, sw.model_path(tmp_path, "smoke", 4))
-    with pytest.raises(Exception, match="k=2, not k=4"):
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, tmp_path / "smoke-k4.pt")
+    with pytest.raises(CheckpointError, match="k=2, not k=4"):
         sw.Sweep("smoke", [4], [0], tmp_path, device="cpu").model(4)
 
 
 def test_reference_and_test_images_are_disjoint(tmp_path):
     G = tiny_generator(k=1)
     path = tmp_path / "m.pt"
-    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}}, path)
-    reference = sw.held_out_images(path, 1000, part="reference")
-    test = sw.held_out_images(path, 64, part="test")
+    save_checkpoint(
+        {"model_config": G.cfg.to_dict(), "G_ema": G.state_dict(), "train_config": {"data": "fashion-mnist:train"}},
+        path,
+    )
+    state = read_checkpoint(path)
+    reference = held_out_images(state, 1000, part="reference")
+    test = held_out_images(state, 64, part="test")
     assert len(reference) == 1000 and len(test) == 64
     assert not set(reference.names) & set(test.names)
-    with pytest.raises(sw.ExperimentError):
-        sw.held_out_images(path, 4, part="train")
-
-
-def test_variant_suffixes_name_their_training_options():
-    from opgan.presets import ABLATIONS, SWEEPS, sweep_config, variant_options
-
-    assert variant_options("-seed2-paper") == {"seed": 2, "pl_weight": 2.0}
-    assert variant_options("-affine0.1-paper") == {"affine_lr_mul": 0.1, "pl_weight": 2.0}
-    assert variant_options("") == {}
-    with pytest.raises(ValueError, match="unknown model variant"):
-        variant_options("-bogus")
-    for name in [*SWEEPS["cpu"], *ABLATIONS["cpu"]]:  # every shipped name means what its suffix says
-        cfg = sweep_config("cpu", name)
-        options = variant_options(name.split(f"-k{cfg.model.k}", 1)[1])
-        assert cfg.seed == options.get("seed", 0)
-        assert cfg.model.affine_lr_mul == options.get("affine_lr_mul", 1.0)
-        assert cfg.pl_weight == options.get("pl_weight", 0.0)
-        assert cfg.style_mixing == options.get("style_mixing", 0.9)
+    with pytest.raises(DataError):
+        held_out_images(state, 4, part="train")
 
 
 def test_recipe_models_group_the_ablations_found_on_disk(tmp_path):
-    for stem, k in (("cpu-k1", 1), ("cpu-k64", 64), ("cpu-k64-paper", 64), ("cpu-k64-affine0.1-paper", 64), ("cpu-k1-seed2-nomix", 1)):
+    for stem in ("cpu-k1", "cpu-k64", "cpu-k64-paper", "cpu-k64-affine0.1-paper", "cpu-k1-seed2-nomix"):
         G = tiny_generator(k=1)
         save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, tmp_path / f"{stem}.pt")
     sweep = sw.Sweep("cpu", [1, 64], [0], tmp_path, device="cpu")
     found = {(row["path"].stem, row["recipe"], row["seed"]) for row in sw.recipe_models(sweep)}
-    assert found == {("cpu-k1", sw.RECIPE_LABELS[""], 0), ("cpu-k64", sw.RECIPE_LABELS[""], 0),
-                     ("cpu-k64-paper", sw.RECIPE_LABELS["-paper"], 0), ("cpu-k1-seed2-nomix", sw.RECIPE_LABELS["-nomix"], 2)}
+    assert found == {
+        ("cpu-k1", RECIPE_LABELS[""], 0),
+        ("cpu-k64", RECIPE_LABELS[""], 0),
+        ("cpu-k64-paper", RECIPE_LABELS["paper"], 0),
+        ("cpu-k1-seed2-nomix", RECIPE_LABELS["nomix"], 2),
+    }
 
 
 def test_project_root_is_found_from_below_without_changing_directory(tmp_path, monkeypatch):
@@ -111,10 +113,15 @@ def test_sweep_inversions_name_folders_and_count_the_cache(tmp_path):
 
     for k, seed in ((1, 0), (2, 0), (1, 1), (2, 1)):
         G = tiny_generator(k=k, seed=seed)
-        save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, sw.model_path(tmp_path, "smoke", k, sw.seed_variant(seed)))
+        save_checkpoint(
+            {"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()},
+            tmp_path / f"{ModelSpec('smoke', k, seed).name}.pt",
+        )
     sweep = sw.Sweep("smoke", [1, 2], [0, 1], tmp_path, device="cpu")
     targets = ImageSet(torch.full((2, 1, 16, 16), 90, dtype=torch.uint8), ["a", "b"], "constant")
-    inversions = sw.SweepInversions(sweep, targets, InversionConfig(steps=2, lpips_net=None), tmp_path / "cache", batch=2)
+    inversions = sw.SweepInversions(
+        sweep, targets, InversionConfig(steps=2, lpips_net=None), tmp_path / "cache", batch=2
+    )
     assert inversions.folder(2, "w", seed=1).name == "smoke-k2-seed1-w"
     assert inversions.folder(2, "w+", seed=1, control=True).name == "smoke-k1-seed1-as-k2-w+"
     rows = inversions.rows(2, "w")  # seed 1 is read back, seed 0 computed

@@ -1,0 +1,109 @@
+"""What every experiment page of the book starts and ends with: its models, held-out targets and
+cached inversions (set up from the notebook's parameters, checked before any work), the scale's
+settings notice, the page's claims written and shown, and its provenance record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from opgan.book import scale_notice
+from opgan.claims import answer
+from opgan.data import ImageSet
+from opgan.environment import provenance
+from opgan.files import write_csv, write_json
+from opgan.invert import InversionConfig
+from opgan.networks import SPACES
+from opgan.presets import PRESETS, inversion_config
+from opgan.sweep import ExperimentError, Sweep, SweepInversions
+
+
+@dataclass
+class Page:
+    notebook: str  # e.g. "02_reconstruction": names its claims and provenance files
+    scale: str
+    results: Path
+    seed: int
+    sweep: Sweep
+    started: float = field(default_factory=time.perf_counter)
+    targets: ImageSet | None = None  # the held-out test images the page inverts
+    inversion: InversionConfig | None = None  # the scale's protocol
+    inversions: SweepInversions | None = None
+
+    @property
+    def notice(self) -> str:
+        """Markdown: this scale's settings beside the paper's, and what is not reproduced."""
+        return scale_notice(self.scale)
+
+    def claims(self, found: list[dict], glue_name: str) -> str:
+        """Writes the page's claims (``claims-{notebook}.csv``), glues their sentences as `glue_name`
+        for the book's other pages and returns them (Markdown) to show here."""
+        from IPython.display import Markdown
+        from myst_nb import glue  # the book extra, present wherever notebooks run
+
+        write_csv(self.results / f"claims-{self.notebook}.csv", found)
+        text = answer(found)
+        glue(glue_name, Markdown(text), display=False)
+        return text
+
+    def finish(self, **extra: Any) -> pd.DataFrame:
+        """Writes ``provenance-{notebook}.json`` (code, packages, device, run time, `extra`) and returns
+        it as a table."""
+        record = provenance(
+            self.sweep.device,
+            seed=self.seed,
+            run_time=f"{time.perf_counter() - self.started:.0f} s",
+            scale=self.scale,
+            notebook=self.notebook,
+            **extra,
+        )
+        if self.inversions is not None:
+            record["inversions"] = self.inversions.provenance()
+        write_json(self.results / f"provenance-{self.notebook}.json", record)
+        return pd.Series(record, name="value").to_frame()
+
+
+def open_page(
+    notebook: str,
+    scale: str,
+    ks: Iterable[int],
+    seeds: Iterable[int],
+    checkpoints: str,
+    results: str,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    variants: Iterable[dict] = ({},),
+    train: bool = False,
+    runs: str = "runs/book",
+    fd_images: int = 256,
+    data: str = "",
+    images: int | None = None,
+    spaces: Iterable[str] = (),
+    cache: str = "runs/book-cache",
+) -> Page:
+    """A page's setup from its parameters: the sweep (its missing models trained first when `train`),
+    and with `images` the last held-out test images and their cached inversions in the scale's
+    protocol.  Nonsense parameters stop here, naming themselves."""
+    unknown = sorted(set(spaces) - set(SPACES))
+    if unknown:
+        raise ExperimentError(f"spaces must be among {SPACES}, got {unknown}")
+    if images is not None and images < 2:
+        raise ExperimentError(f"images must be >= 2, got {images}")
+    torch.manual_seed(seed)
+    sweep = Sweep(scale, ks, seeds, checkpoints, device, variants)
+    if train:
+        sweep.train_missing(runs, fd_images=fd_images, **({"data": data} if data else {}))
+    page = Page(notebook, scale, Path(results), seed, sweep.require())
+    page.results.mkdir(parents=True, exist_ok=True)
+    if images is not None:
+        page.targets = sweep.held_out(images, part="test")
+        page.inversion = inversion_config(scale, seed=seed)
+        page.inversions = SweepInversions(sweep, page.targets, page.inversion, cache, PRESETS[scale]["invert_batch"])
+    return page

@@ -1,0 +1,89 @@
+"""The trained models of each scale, as records: what a model is (scale, k, training seed, recipe
+variant, affine learning rate); its file name and training configuration are derived from the
+record, never parsed back from a name.
+
+The cpu scale's models live in ``checkpoints/{name}.pt`` (``.pt.json``: provenance, distance from
+init, FD-VGG16 of samples; ``.pt.log.jsonl``: the training log).  Seeds 1 and 2 of k = 1 and k = 64
+give the book's comparisons a spread across trainings; the ablations measure the recipe's
+ingredients (the generation page) and the affine learning rate (the affine page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opgan.errors import ConfigError
+from opgan.presets import make_config
+from opgan.train import TrainConfig
+
+# Recipe variants of a scale's recipe: "paper" adds the paper's path-length regularization (weight
+# 2, the authors' sqrt(k) length), "nomix" removes style mixing.
+RECIPES: dict[str, dict] = {"": {}, "paper": {"pl_weight": 2.0}, "nomix": {"style_mixing": 0.0}}
+RECIPE_LABELS = {"": "sweep's recipe", "paper": "+ path length (paper's recipe)", "nomix": "− style mixing"}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One trained model of a scale."""
+
+    scale: str
+    k: int
+    seed: int = 0
+    recipe: str = ""  # a key of RECIPES
+    affine_lr_mul: float | None = None  # None: the scale's
+
+    def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise ConfigError(f"unknown recipe variant {self.recipe!r}; choose from {', '.join(map(repr, RECIPES))}")
+
+    @property
+    def name(self) -> str:
+        """The file stem: ``{scale}-k{k}[-seed{seed}][-affine{x}][-{recipe}]``."""
+        parts = [f"{self.scale}-k{self.k}"]
+        if self.seed:
+            parts.append(f"seed{self.seed}")
+        if self.affine_lr_mul is not None:
+            parts.append(f"affine{self.affine_lr_mul:g}")
+        if self.recipe:
+            parts.append(self.recipe)
+        return "-".join(parts)
+
+    def options(self) -> dict:
+        """The training options that differ from the scale's preset."""
+        options = {"seed": self.seed, **RECIPES[self.recipe]}
+        if self.affine_lr_mul is not None:
+            options["affine_lr_mul"] = self.affine_lr_mul
+        return options
+
+    def config(self) -> TrainConfig:
+        return make_config(self.scale, k=self.k, **self.options())
+
+
+def _cpu_models() -> tuple[list[ModelSpec], list[ModelSpec]]:
+    sweep = [ModelSpec("cpu", k) for k in (1, 4, 16, 64)] + [
+        ModelSpec("cpu", k, seed) for k in (1, 64) for seed in (1, 2)
+    ]
+    sweep.sort(key=lambda spec: (spec.k, spec.seed))
+    ablations = [ModelSpec("cpu", spec.k, spec.seed, "paper") for spec in sweep if spec.k in (1, 64)]
+    ablations += [
+        ModelSpec("cpu", 64, 0, "paper", affine_lr_mul=0.1),
+        ModelSpec("cpu", 1, 2, "nomix"),
+        ModelSpec("cpu", 64, 1, "nomix"),
+    ]
+    return sweep, ablations
+
+
+SWEEP_MODELS, ABLATION_MODELS = _cpu_models()
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in SWEEP_MODELS + ABLATION_MODELS}
+
+
+def sweep_names(scale: str = "cpu", ablations: bool = False) -> list[str]:
+    """The names of a scale's sweep models (and, with `ablations`, of its recipe ablations)."""
+    chosen = SWEEP_MODELS + (ABLATION_MODELS if ablations else [])
+    return [spec.name for spec in chosen if spec.scale == scale]
+
+
+def find_model(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ConfigError(f"no model {name!r} in the registry; known: {', '.join(MODELS)}")
+    return MODELS[name]

@@ -1,0 +1,43 @@
+"""Builders shared by the test files: `from helpers import tiny_generator` (pytest's default
+"prepend" import mode puts tests/, the folder of conftest.py and of every test file, on sys.path)."""
+
+import torch
+
+from opgan.networks import Generator, ModelConfig
+
+# The tests' tiny architecture: 16 px grayscale, 8 channels in every layer (128 / resolution, capped
+# at 8), 16-dim latents.
+TINY_ARCHITECTURE = dict(resolution=16, img_channels=1, z_dim=16, w_dim=16, channel_base=128, channel_max=8)
+
+
+def tiny_model_config(**overrides) -> ModelConfig:
+    """The tiny architecture with k = 1 and ModelConfig's defaults elsewhere; `overrides` change any
+    field (k, z_dim, img_channels, channel_max, ...)."""
+    return ModelConfig(**{**TINY_ARCHITECTURE, "k": 1, **overrides})
+
+
+def tiny_config(**overrides):
+    """A training config that runs a step in well under a second: the smoke preset's recipe (its
+    learning-rate multipliers, discriminator width cap, ...) on the tiny architecture."""
+    from opgan.presets import PRESETS, make_config
+
+    recipe = {name: value for name, value in PRESETS["smoke"]["model"].items() if name not in TINY_ARCHITECTURE}
+    model = tiny_model_config(**{**recipe, "k": overrides.pop("k", 1)})
+    train = dict(
+        batch=8,
+        total_images=48,
+        checkpoint_every=24,
+        sample_every=0,
+        log_every=8,
+        sample_count=4,
+        ema_images=100,
+        threads=0,
+    )
+    train.update(overrides)
+    return make_config("smoke", model.to_dict(), **train)
+
+
+def tiny_generator(k: int = 1, seed: int = 0) -> Generator:
+    """A generator of the tiny architecture seeded for repeatable weights, in eval mode."""
+    torch.manual_seed(seed)
+    return Generator(tiny_model_config(k=k)).eval()
