@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 import torch
 
 CLAIMS = ("better", "kept")
-VERDICTS = ("agrees", "differs", "inconclusive")
 
 
 @dataclass(frozen=True)

