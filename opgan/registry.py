@@ -55,8 +55,9 @@ class ModelSpec:
             options["affine_lr_mul"] = self.affine_lr_mul
         return options
 
-    def config(self) -> TrainConfig:
-        return make_config(self.scale, k=self.k, **self.options())
+    def config(self, **overrides) -> TrainConfig:
+        """The model's training configuration; `overrides` replace options (e.g. ``data``)."""
+        return make_config(self.scale, k=self.k, **{**self.options(), **overrides})
 
 
 def _cpu_models() -> tuple[list[ModelSpec], list[ModelSpec]]:

@@ -20,9 +20,10 @@ from opgan.environment import pick_device
 from opgan.errors import ConfigError, OpganError
 from opgan.invert import InversionConfig
 from opgan.networks import Generator, ModelConfig
-from opgan.presets import PRESETS, make_config
+from opgan.presets import PRESETS
 from opgan.registry import ABLATION_MODELS, RECIPE_LABELS, ModelSpec
 from opgan.results import cached_inversion, read_results
+from opgan.train import train
 
 SCALES = tuple(PRESETS)
 
@@ -68,11 +69,8 @@ def train_model(
 ) -> Path:
     """Trains (or resumes) `spec` with the project's trainer in ``runs/{spec.name}`` and exports it
     to `target`; `overrides` replace training options (e.g. ``data``)."""
-    from opgan.train import train  # the trainer pulls in torch.distributed; only training needs it
-
     run_dir = Path(runs) / spec.name
-    cfg = make_config(spec.scale, k=spec.k, **{**spec.options(), **overrides})
-    summary = train(cfg, run_dir, resume=(run_dir / "checkpoint.pt").is_file())
+    summary = train(spec.config(**overrides), run_dir, resume=(run_dir / "checkpoint.pt").is_file())
     if not summary["finished"]:
         raise TrainingInterrupted(f"training of {spec.name} was interrupted; run again to resume")
     Path(target).parent.mkdir(parents=True, exist_ok=True)
