@@ -1,21 +1,23 @@
-"""The paper's claims decided on this build's results: paired improvements, intervals, verdicts.
+"""The paper's claims decided on this build's results: improvements, intervals, verdicts.
 
 Each function compares a *candidate* (what the paper says is better, or no worse) with a
 *baseline* and returns one row of the claims table: the improvement (positive = the candidate is
-better), its 95% bootstrap interval, the tolerance it is judged against and the verdict
-(`opgan.stats`).  Reconstruction is compared image by image (the same test images for both sides)
-and across training seeds; set measures (Fréchet distances) by resampling the sets.
+better), its 95% interval and how it was made, the tolerance it is judged against and the verdict
+(`opgan.stats`).  The two sides are different trainings, so the training seed is the unit: per-seed
+means (reconstruction: over the same test images; realism of sets: a kernel distance per seed) are
+compared with a Welch t-interval that also carries the test images' share of the uncertainty.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 
 from opgan import stats
-from opgan.metrics import frechet_distances
+from opgan.metrics import kernel_distance
 
 # The smallest improvements that matter, quoted with every verdict.  LPIPS: 0.01 is about a tenth
 # of the gap between k = 1 in W and in W+ at this scale; FD: 10% of the baseline's distance.
@@ -23,23 +25,19 @@ TOLERANCE = {"lpips": 0.01, "psnr": 0.5, "fd_relative": 0.10, "spectrum_relative
 LOWER_IS_BETTER = {"lpips": True, "mse": True, "psnr": False, "ssim": False}
 
 
-def paired_improvements(
-    baseline: Sequence[list[dict]], candidate: Sequence[list[dict]], metric: str = "lpips"
-) -> torch.Tensor:
-    """[seeds, images] improvements of `candidate` over `baseline` (lists of result rows, one list per
-    seed), matched by image name; positive = the candidate is better."""
-    if len(baseline) != len(candidate) or not baseline:
-        raise ValueError(f"need the same number of seeds on both sides, got {len(baseline)} and {len(candidate)}")
-    sign = 1.0 if LOWER_IS_BETTER[metric] else -1.0
-    improvements = []
-    for base_rows, cand_rows in zip(baseline, candidate):
-        base = {row["image"]: float(row[metric]) for row in base_rows}
-        cand = {row["image"]: float(row[metric]) for row in cand_rows}
-        if set(base) != set(cand):
-            raise ValueError(f"the two sides inverted different images ({len(set(base) ^ set(cand))} differ)")
-        names = sorted(base)
-        improvements.append([sign * (base[name] - cand[name]) for name in names])
-    return torch.tensor(improvements, dtype=torch.float64)
+def per_seed_values(sides: Sequence[list[dict]], metric: str, images: list[str] | None = None) -> torch.Tensor:
+    """[seeds, images] of `metric` from result rows (one list per seed), columns in the order of
+    `images` (default: the first seed's images, sorted); every seed must have inverted those images."""
+    if not sides:
+        raise ValueError("need at least one seed of results")
+    images = images if images is not None else sorted(row["image"] for row in sides[0])
+    values = []
+    for rows in sides:
+        by_image = {row["image"]: float(row[metric]) for row in rows}
+        if set(by_image) != set(images):
+            raise ValueError(f"the results cover different images ({len(set(by_image) ^ set(images))} differ)")
+        values.append([by_image[name] for name in images])
+    return torch.tensor(values, dtype=torch.float64)
 
 
 def row(
@@ -59,6 +57,7 @@ def row(
         "images": estimate.images,
         "seeds": estimate.seeds,
         "verdict": stats.verdict(estimate, tolerance, kind),
+        "interval": estimate.method,
     }
 
 
@@ -72,9 +71,13 @@ def reconstruction_claim(
     kind: str = "better",
     tolerance: float | None = None,
 ) -> dict:
-    """A claim about reconstruction quality, decided on paired per-image results across seeds."""
+    """A claim about reconstruction quality: result rows per seed of two sets of trainings on the
+    same test images, compared by their seed means (`stats.seed_comparison`)."""
     tolerance = TOLERANCE[metric] if tolerance is None else tolerance
-    estimate = stats.paired_mean(paired_improvements(baseline, candidate, metric))
+    base = per_seed_values(baseline, metric)
+    images = sorted(row["image"] for row in baseline[0])
+    cand = per_seed_values(candidate, metric, images)
+    estimate = stats.seed_comparison(base, cand, lower_is_better=LOWER_IS_BETTER[metric])
     return row(claim, comparison, metric, kind, tolerance, estimate, space)
 
 
@@ -87,28 +90,23 @@ def fd_claim(
     space: str = "",
     kind: str = "kept",
     tolerance: float | None = None,
-    draws: int = 200,
 ) -> dict:
-    """A claim about realism: the relative Fréchet-distance improvement (FD_base - FD_cand) / FD_base
-    of feature sets (one per seed, same size on both sides: resampled with one index) against
-    `real` features, averaged over seeds; the bootstrap resamples the items, the real set and the seeds."""
+    """A claim about realism: the relative improvement of the kernel distance (KID, unbiased at any
+    number of images) of feature sets, one per training seed, to `real` features; the two sides'
+    seeds are unrelated trainings, so their means are compared (`stats.seed_comparison`)."""
     tolerance = TOLERANCE["fd_relative"] if tolerance is None else tolerance
-    if len(baseline) != len(candidate) or any(len(b) != len(c) for b, c in zip(baseline, candidate)):
-        raise ValueError("the two sides need as many seeds and, per seed, as many items")
-
-    def relative(items: torch.Tensor, real_index: torch.Tensor, seeds: torch.Tensor) -> float:
-        chosen = seeds.tolist()
-        distances = frechet_distances(
-            [baseline[s][items] for s in chosen] + [candidate[s][items] for s in chosen], real[real_index]
-        )
-        base, cand = distances[: len(chosen)], distances[len(chosen) :]
-        return sum((b - c) / b for b, c in zip(base, cand)) / len(chosen)
-
-    estimate = stats.bootstrap(relative, (len(baseline[0]), len(real), len(baseline)), draws=draws)
-    estimate = stats.Estimate(
-        estimate.value, estimate.low, estimate.high, estimate.level, len(baseline[0]), len(baseline)
-    )
-    return row(claim, comparison, "FD-VGG16 (relative)", kind, tolerance, estimate, space)
+    if not baseline or not candidate:
+        raise ValueError("need at least one seed on each side")
+    base = torch.tensor([kernel_distance(features, real) for features in baseline], dtype=torch.float64)
+    cand = torch.tensor([kernel_distance(features, real) for features in candidate], dtype=torch.float64)
+    items = min(len(f) for f in [*baseline, *candidate])
+    if base.mean() <= 0 or cand.mean() <= 0:  # a side indistinguishable from the real set: no ratio
+        nan = float("nan")
+        estimate = stats.Estimate(nan, nan, nan, 0.95, items, min(len(base), len(cand)), "none: a mean KID <= 0")
+    else:
+        estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
+        estimate = dataclasses.replace(estimate, images=items)
+    return row(claim, comparison, "KID-VGG16 (relative)", kind, tolerance, estimate, space)
 
 
 def layer_claim(
@@ -120,11 +118,13 @@ def layer_claim(
     kind: str = "better",
     tolerance: float | None = None,
 ) -> dict:
-    """A claim decided on paired per-layer values where lower is better (e.g. largest / median
-    singular value): the relative improvement per layer, bootstrapped over layers."""
+    """A claim decided on paired per-layer values of one model per side where lower is better (e.g.
+    largest / median singular value): the relative improvement per layer, bootstrapped over layers
+    (the spread between trainings is not in this interval)."""
     tolerance = TOLERANCE["spectrum_relative"] if tolerance is None else tolerance
     base, cand = torch.tensor(baseline, dtype=torch.float64), torch.tensor(candidate, dtype=torch.float64)
     estimate = stats.paired_mean((base - cand) / base)
+    estimate = dataclasses.replace(estimate, method="percentile bootstrap over the layers of one model per side")
     return row(claim, comparison, metric, kind, tolerance, estimate)
 
 
@@ -259,7 +259,6 @@ def generation_claims(
     real: torch.Tensor,
     ks: Sequence[int],
     seeds: Sequence[int],
-    draws: int,
 ) -> list[dict]:
     """Sample quality kept at k_max, and kept with the paper's path length (where its models were
     trained at every seed).  Features per (k, seed) and per (recipe, k, seed)."""
@@ -273,7 +272,6 @@ def generation_claims(
                 [sample_features[(k_max, s)] for s in seeds],
                 real,
                 kind="kept",
-                draws=draws,
             )
         )
     for k in sorted({min(ks), k_max}):
@@ -287,14 +285,13 @@ def generation_claims(
                     with_pl,
                     real,
                     kind="kept",
-                    draws=draws,
                 )
             )
     return found
 
 
 def editability_claims(
-    features: dict, real: torch.Tensor, k_max: int, spaces: Sequence[str], seeds: Sequence[int], draws: int
+    features: dict, real: torch.Tensor, k_max: int, spaces: Sequence[str], seeds: Sequence[int]
 ) -> list[dict]:
     """Midpoint realism kept at k_max, and at equal latent size against the control; midpoint
     features per (k, seed, space, control)."""
@@ -309,7 +306,6 @@ def editability_claims(
                 real,
                 space,
                 kind="kept",
-                draws=draws,
             )
         )
         found.append(
@@ -321,7 +317,6 @@ def editability_claims(
                 real,
                 space,
                 kind="kept",
-                draws=draws,
             )
         )
     return found

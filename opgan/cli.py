@@ -1,4 +1,4 @@
-"""Command line: ``opgan train | sample | export | invert | interpolate | book`` (also ``python -m opgan``).
+"""Command line: ``opgan train | sample | export | invert | interpolate | classifier | book``.
 
 Distributed training: ``torchrun --nproc_per_node 4 -m opgan train --preset paper --data cats.zip --out runs/paper``.
 """
@@ -145,6 +145,19 @@ def build_parser() -> argparse.ArgumentParser:
     interp.add_argument("--frames", type=int, default=8, help="frames from A to B, endpoints included (default 8)")
     _add_inversion_options(interp)
     interp.add_argument("--out", required=True, help="PNG file to write")
+
+    classifier = commands.add_parser(
+        "classifier",
+        help="train the Fashion-MNIST classifier that scores interpolation midpoints",
+        description="Train the small classifier of opgan.classifier on Fashion-MNIST's train split and save it "
+        "(float16, with its accuracy on test images 0-999). The book uses checkpoints/fashion-mnist-classifier.pt.",
+    )
+    classifier.add_argument(
+        "--out", default=None, help="file to write (default checkpoints/fashion-mnist-classifier.pt)"
+    )
+    classifier.add_argument("--epochs", type=int, default=3, help="passes over the 60,000 images (default 3)")
+    classifier.add_argument("--seed", type=int, default=0)
+    classifier.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: PyTorch's default)")
 
     book = commands.add_parser(
         "book",
@@ -350,6 +363,19 @@ def run_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_classifier(args: argparse.Namespace) -> int:
+    import torch
+
+    from opgan.classifier import CLASSIFIER_FILE, train_classifier
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out = Path(args.out) if args.out else CLASSIFIER_FILE
+    record = train_classifier(out, epochs=args.epochs, seed=args.seed)
+    print(f"wrote {out}: accuracy {record['accuracy_test_0_999']:.3f} on Fashion-MNIST test images 0-999")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from opgan.errors import OpganError
 
@@ -360,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         "export": run_export,
         "invert": run_invert,
         "interpolate": run_interpolate,
+        "classifier": run_classifier,
         "book": run_book,
     }
 

@@ -266,3 +266,41 @@ def fd_vgg16(images_a: torch.Tensor, images_b: torch.Tensor, size: int = 64) -> 
     FID it depends on the number of images (compare only values computed with equal set sizes).
     """
     return frechet_distance(vgg16_features(images_a, size), vgg16_features(images_b, size))
+
+
+def kernel_distance(features: torch.Tensor, reference: torch.Tensor, subsets: int = 100, seed: int = 0) -> float:
+    """KID: the unbiased estimate of the squared MMD with the cubic polynomial kernel (Bińkowski et
+    al. 2018), averaged over `subsets` random subsets of equal size on both sides (the smaller set's
+    size).  Unlike a Fréchet distance it has no bias that depends on the number of images: two
+    samples of one distribution give ≈ 0, and values of sets of different sizes compare."""
+    from torchmetrics.image.kid import poly_mmd
+
+    x, y = features.double().cpu(), reference.double().cpu()
+    size = min(len(x), len(y))
+    if size < 2:
+        raise ValueError("a kernel distance needs at least 2 images per set")
+    generator = torch.Generator().manual_seed(seed)
+    values = []
+    for _ in range(subsets):
+        x_subset = x[torch.randperm(len(x), generator=generator)[:size]]
+        y_subset = y[torch.randperm(len(y), generator=generator)[:size]]
+        values.append(poly_mmd(x_subset, y_subset).item())
+    return float(np.mean(values))
+
+
+def realism_scores(features: torch.Tensor, reference: torch.Tensor, neighbours: int = 3) -> torch.Tensor:
+    """The realism score of Kynkäänniemi et al. 2019 for each feature vector against a real set.
+
+    Each real feature gets the radius of the sphere reaching its `neighbours`-th nearest real
+    neighbour; the larger half of the radii is discarded (outliers would make the manifold too
+    generous).  An image's score is max over the kept reals of radius / distance: above 1 it lies
+    inside some real image's sphere (on the estimated manifold), and the larger the more typical.
+    """
+    real = reference.double().cpu()
+    if len(real) <= neighbours:
+        raise ValueError(f"the realism score needs more than {neighbours} real images, got {len(real)}")
+    # the 0th nearest neighbour of a real image is itself, at distance 0
+    radii = torch.cdist(real, real).kthvalue(neighbours + 1, dim=1).values
+    kept = radii <= radii.median()
+    distances = torch.cdist(features.double().cpu(), real[kept]).clamp_min(1e-12)
+    return (radii[kept] / distances).max(dim=1).values

@@ -1,36 +1,45 @@
-"""Paired bootstrap confidence intervals and three-valued verdicts.
+"""Confidence intervals with the training seed as the unit, and the four verdicts.
 
-Every comparison the book draws is an *improvement*: how much better A is than B (positive = A is
-better), estimated on the same test images (paired), across training seeds where there are seeds,
-with a 95% bootstrap interval.  A claim is then judged against a tolerance quoted with it:
+Every comparison the book draws is an *improvement*: how much better a candidate is than a
+baseline (positive = the candidate is better), with a 95% interval.  Where the candidate and the
+baseline are different trainings (k = 64 and k = 1 share only their initial weights: z has k rows,
+so the random streams part after the first draw), seeds are never paired: the interval compares
+seed means (`seed_comparison`), a Welch t-interval whose variance adds the test images' share
+(image-clustered, `image_weights`) so that it covers both the spread between trainings and the
+choice of images.
 
-* ``better``  (A improves on B):      agrees if the whole interval is above +tolerance, differs if
-  the whole interval is below +tolerance (any improvement is smaller than what matters),
-  inconclusive otherwise;
-* ``kept``    (A is no worse than B):  agrees if the whole interval is above -tolerance, differs if
-  the whole interval is below -tolerance, inconclusive otherwise.
+A claim is judged against a tolerance quoted with it (`verdict`):
+
+* ``better`` (the candidate improves on the baseline by more than the tolerance): ``agrees`` if the
+  interval lies above +tol; ``contradicted`` if it lies below -tol (worse by more than tol); ``no
+  material gain`` if it lies below +tol otherwise; ``inconclusive`` else;
+* ``kept`` (no worse by more than the tolerance): ``agrees`` if the interval lies above -tol;
+  ``contradicted`` if it lies below -tol; ``inconclusive`` else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import torch
 
 CLAIMS = ("better", "kept")
+VERDICTS = ("agrees", "contradicted", "no material gain", "inconclusive")
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate with its bootstrap interval (`level`, e.g. 0.95)."""
+    """A point estimate with its interval (`level`, e.g. 0.95) and how the interval was made."""
 
     value: float
     low: float
     high: float
     level: float = 0.95
     images: int = 0
-    seeds: int = 1
+    seeds: int = 1  # training seeds per side (the smaller side's)
+    method: str = ""  # the interval and its unit of resampling, for the claims table
 
     @property
     def half_width(self) -> float:
@@ -46,65 +55,154 @@ def _interval(draws: torch.Tensor, level: float) -> tuple[float, float]:
     return low.item(), high.item()
 
 
+def _t_quantile(level: float, df: float) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + level / 2, df))
+
+
 def paired_mean(
     improvements: torch.Tensor | Sequence, draws: int = 10_000, level: float = 0.95, seed: int = 0
 ) -> Estimate:
-    """Mean of paired improvements [images] or [seeds, images] with a bootstrap interval.
-
-    With several seeds, each draw resamples the seeds and (independently) the images, and the images
-    are the same for every seed (they are the same test images): a two-level bootstrap whose
-    interval holds the spread across trainings as well as across images.
-    """
+    """Mean of paired improvements [items] with a percentile bootstrap interval over the items: for
+    differences measured on the same things (e.g. the same images under two inversion settings of
+    one model), never across trainings."""
     values = torch.as_tensor(improvements, dtype=torch.float64)
-    if values.ndim == 1:
-        values = values.unsqueeze(0)
-    if values.ndim != 2 or values.shape[1] < 2:
-        raise ValueError(
-            f"paired improvements must be [images] or [seeds, images] with >= 2 images, got {list(values.shape)}"
-        )
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"paired improvements must be [items] with >= 2 items, got {list(values.shape)}")
     if not torch.isfinite(values).all():
         raise ValueError("paired improvements contain NaN or infinity")
-    seeds, images = values.shape
     generator = torch.Generator().manual_seed(seed)
-    seed_index = torch.randint(seeds, (draws, seeds), generator=generator)
-    image_index = torch.randint(images, (draws, images), generator=generator)
-    # mean over the drawn seeds of the mean over the drawn images = mean of the drawn cells
-    per_seed_image_means = values[:, image_index].mean(dim=2)  # [seeds, draws]
-    resampled = per_seed_image_means.gather(0, seed_index.T).mean(dim=0)  # [draws]
+    resampled = values[torch.randint(len(values), (draws, len(values)), generator=generator)].mean(dim=1)
     low, high = _interval(resampled, level)
-    return Estimate(values.mean().item(), low, high, level, images, seeds)
-
-
-def bootstrap(
-    statistic: Callable[..., float], sizes: Sequence[int], draws: int = 500, level: float = 0.95, seed: int = 0
-) -> Estimate:
-    """Bootstrap of a statistic of several sets (e.g. a difference of Fréchet distances).
-
-    `statistic(*indices)` receives one index tensor per set (size `sizes[i]`); the point estimate is
-    the statistic on the sets as they are.  Sets that are paired (e.g. midpoints of the same pairs
-    under two models) should share one index by being one entry of `sizes`.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    value = statistic(*[torch.arange(size) for size in sizes])
-    resampled = torch.tensor(
-        [statistic(*[torch.randint(size, (size,), generator=generator) for size in sizes]) for _ in range(draws)],
-        dtype=torch.float64,
+    return Estimate(
+        values.mean().item(), low, high, level, len(values), 1, f"percentile bootstrap over items ({draws} draws)"
     )
-    low, high = _interval(resampled, level)
-    return Estimate(float(value), low, high, level, min(sizes), 1)
+
+
+def image_weights(item_images: torch.Tensor, draws: int, seed: int = 0) -> torch.Tensor:
+    """Bootstrap weights [draws, items] that resample the *images* the items are made of.
+
+    `item_images` [items, m] names the test images of each item (m = 1: an image's reconstruction;
+    m = 2: the two endpoints of an interpolation pair).  Each draw picks the images with replacement
+    and weights an item by the product of its images' multiplicities (the pigeonhole bootstrap of
+    Owen 2007 for items that share images), so items that share an image move together.
+    """
+    item_images = torch.as_tensor(item_images, dtype=torch.long)
+    if item_images.ndim == 1:
+        item_images = item_images.unsqueeze(1)
+    images = torch.unique(item_images)
+    index = torch.searchsorted(images, item_images)  # [items, m] into 0..len(images)-1
+    generator = torch.Generator().manual_seed(seed)
+    picks = torch.randint(len(images), (draws, len(images)), generator=generator)
+    counts = torch.zeros(draws, len(images), dtype=torch.float64).scatter_add_(
+        1, picks, torch.ones(draws, len(images), dtype=torch.float64)
+    )
+    return counts[:, index].prod(dim=2)  # [draws, items]
+
+
+def _clustered_variance(influence: torch.Tensor, item_images: torch.Tensor | None, draws: int, seed: int) -> float:
+    """Variance of the mean of per-item `influence` values when the test images are resampled."""
+    if item_images is None:
+        return influence.var().item() / len(influence)
+    weights = image_weights(item_images, draws, seed)
+    totals = weights.sum(dim=1)
+    usable = totals > 0  # a draw can miss every item (tiny sets); it carries no mean
+    means = (weights[usable] @ influence) / totals[usable]
+    return means.var().item()
+
+
+def seed_comparison(
+    baseline: torch.Tensor | Sequence,
+    candidate: torch.Tensor | Sequence,
+    lower_is_better: bool,
+    relative: bool = False,
+    item_images: torch.Tensor | None = None,
+    level: float = 0.95,
+    draws: int = 2000,
+    seed: int = 0,
+) -> Estimate:
+    """The improvement of `candidate` over `baseline`, values [seeds, items] of two sets of trainings
+    measured on the same items (the seeds of the two sides are unrelated: their means are compared).
+
+    The improvement is the difference of the grand means (``relative``: divided by the baseline's),
+    signed so that positive = the candidate is better.  Its 95% interval is a Welch t-interval whose
+    variance is the sum of
+      - the spread between trainings: the variance of each side's per-seed means over its seeds
+        (one seed on a side: that side's share is unmeasured, and the method says so), and
+      - the choice of items: the variance of the seed-averaged difference when the test images are
+        resampled (`item_images`: the images each item is made of; None: each item its own image),
+    with Welch–Satterthwaite degrees of freedom.  A relative improvement is built on the log of the
+    ratio of means (delta method) and mapped back, so its interval stays asymmetric where it should.
+    One item per seed (a set measure, e.g. a kernel distance per model) leaves the seeds alone.
+    """
+    base = torch.as_tensor(baseline, dtype=torch.float64)
+    cand = torch.as_tensor(candidate, dtype=torch.float64)
+    base, cand = (x.unsqueeze(1) if x.ndim == 1 else x for x in (base, cand))
+    if base.ndim != 2 or cand.ndim != 2 or base.shape[1] != cand.shape[1]:
+        raise ValueError(
+            f"need [seeds, items] on both sides with the same items, got {list(base.shape)}, {list(cand.shape)}"
+        )
+    if not (torch.isfinite(base).all() and torch.isfinite(cand).all()):
+        raise ValueError("the values contain NaN or infinity")
+    items = base.shape[1]
+    base_mean, cand_mean = base.mean().item(), cand.mean().item()
+    if relative and (base_mean <= 0 or cand_mean <= 0):
+        raise ValueError(f"a relative improvement needs positive means, got {base_mean:g} and {cand_mean:g}")
+    # the statistic on the working scale (difference, or log ratio) and each side's linearization
+    scale_base, scale_cand = (base_mean, cand_mean) if relative else (1.0, 1.0)
+    components: list[tuple[float, float]] = []  # (variance, degrees of freedom)
+    for side, side_scale in ((base, scale_base), (cand, scale_cand)):
+        if len(side) > 1:
+            components.append(((side.mean(dim=1) / side_scale).var().item() / len(side), len(side) - 1))
+    if items > 1:
+        influence = cand.mean(dim=0) / scale_cand - base.mean(dim=0) / scale_base
+        if item_images is None:
+            clusters = items
+        else:
+            clusters = len(torch.unique(torch.as_tensor(item_images)))
+        components.append((_clustered_variance(influence, item_images, draws, seed), clusters - 1))
+    variance = sum(v for v, _ in components)
+    if not components or variance <= 0:
+        raise ValueError("one seed and one item per side: no interval can be made")
+    df = variance**2 / sum(v**2 / d for v, d in components if v > 0)
+    half = _t_quantile(level, df) * math.sqrt(variance)
+    if relative:
+        log_ratio = math.log(cand_mean / base_mean)
+        ends = [math.exp(log_ratio - half) - 1, math.exp(log_ratio + half) - 1]
+        value = cand_mean / base_mean - 1
+    else:
+        difference = cand_mean - base_mean
+        ends, value = [difference - half, difference + half], difference
+    if lower_is_better:  # relative: (base - cand) / base
+        value, ends = -value, [-ends[1], -ends[0]]
+    images = "image-clustered bootstrap variance" if item_images is not None else "test-image variance"
+    if min(len(base), len(cand)) > 1:
+        method = "Welch t over training seeds (per-seed means)" + (f" + {images}" if items > 1 else "")
+    else:
+        method = f"t with {images} only (one training seed on a side: the spread between trainings is unmeasured)"
+    method += f", df {df:.1f}"
+    return Estimate(value, ends[0], ends[1], level, items, min(len(base), len(cand)), method)
 
 
 def verdict(estimate: Estimate, tolerance: float, claim: str = "better") -> str:
-    """ "agrees", "differs" or "inconclusive" for an improvement estimate (see the module docstring)."""
+    """One of `VERDICTS` for an improvement estimate (see the module docstring)."""
     if claim not in CLAIMS:
         raise ValueError(f"claim must be one of {CLAIMS}, got {claim!r}")
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance}")
-    bar = tolerance if claim == "better" else -tolerance
-    if estimate.low > bar:
+    if claim == "better":
+        if estimate.low > tolerance:
+            return "agrees"
+        if estimate.high < -tolerance:
+            return "contradicted"
+        if estimate.high < tolerance:
+            return "no material gain"
+        return "inconclusive"
+    if estimate.low > -tolerance:
         return "agrees"
-    if estimate.high < bar:
-        return "differs"
+    if estimate.high < -tolerance:
+        return "contradicted"
     return "inconclusive"
 
 

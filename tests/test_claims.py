@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from opgan import claims
@@ -14,35 +15,39 @@ def test_reconstruction_claim_flips_when_the_results_say_the_opposite():
     forward = claims.reconstruction_claim("more rows help", "k=64 vs k=1", baseline=bad, candidate=good)
     backward = claims.reconstruction_claim("more rows help", "k=64 vs k=1", baseline=good, candidate=bad)
     assert forward["verdict"] == "agrees" and forward["seeds"] == 3 and forward["images"] == 64
-    assert backward["verdict"] == "differs"
+    assert backward["verdict"] == "contradicted"
     assert forward["ci_low"] < forward["improvement"] < forward["ci_high"]
+    assert "Welch" in forward["interval"]
     assert "agrees" in claims.sentence(forward) and "0.01" in claims.sentence(forward)
+
+
+def test_a_small_gain_is_no_material_gain():
+    generator = torch.Generator().manual_seed(3)
+    base = [_rows(0.150 + 0.001 * torch.randn(64, generator=generator)) for _ in range(4)]
+    cand = [_rows(0.148 + 0.001 * torch.randn(64, generator=generator)) for _ in range(4)]
+    assert claims.reconstruction_claim("x", "y", base, cand)["verdict"] == "no material gain"
 
 
 def test_noise_alone_is_inconclusive():
     generator = torch.Generator().manual_seed(1)
-    a = [_rows(0.15 + 0.05 * torch.randn(8, generator=generator))]
-    b = [_rows(0.15 + 0.05 * torch.randn(8, generator=generator))]
+    a = [_rows(0.15 + 0.05 * torch.randn(8, generator=generator)) for _ in range(2)]
+    b = [_rows(0.15 + 0.05 * torch.randn(8, generator=generator)) for _ in range(2)]
     assert claims.reconstruction_claim("x", "y", a, b)["verdict"] == "inconclusive"
 
 
 def test_fd_claim_sees_a_shifted_set_as_worse():
     generator = torch.Generator().manual_seed(2)
     real = torch.randn(300, 16, generator=generator)
-    close = [torch.randn(100, 16, generator=generator)]
-    far = [torch.randn(100, 16, generator=generator) + 1.5]
-    kept = claims.fd_claim("realism kept", "a vs b", baseline=close, candidate=far, real=real, draws=50)
-    assert kept["verdict"] == "differs" and kept["improvement"] < 0
-    assert (
-        claims.fd_claim("realism kept", "b vs a", baseline=far, candidate=close, real=real, draws=50)["verdict"]
-        == "agrees"
-    )
+    close = [torch.randn(100, 16, generator=generator) + 0.5 for _ in range(3)]
+    far = [torch.randn(100, 16, generator=generator) + 1.5 for _ in range(3)]
+    kept = claims.fd_claim("realism kept", "a vs b", baseline=close, candidate=far, real=real)
+    assert kept["verdict"] == "contradicted" and kept["improvement"] < 0
+    assert claims.fd_claim("realism kept", "b vs a", baseline=far, candidate=close, real=real)["verdict"] == "agrees"
+    assert kept["metric"].startswith("KID") and kept["seeds"] == 3
 
 
 def test_mismatched_images_are_refused():
-    import pytest
-
     with pytest.raises(ValueError):
-        claims.paired_improvements(
-            [_rows([0.1, 0.2])], [[{"image": "other", "lpips": 0.1}, {"image": "img0", "lpips": 0.1}]]
+        claims.reconstruction_claim(
+            "x", "y", [_rows([0.1, 0.2])], [[{"image": "other", "lpips": 0.1}, {"image": "img0", "lpips": 0.1}]]
         )

@@ -107,3 +107,32 @@ def test_frechet_distance_matches_the_matrix_square_root_formula(sizes):
     )
     assert frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
     assert frechet_distance(b, a) == pytest.approx(expected, rel=1e-6)
+
+
+def test_realism_score_by_hand():
+    """Reals on a line at 0, 1, 2, 3, 10 (k = 1 here): radii 1, 1, 1, 1, 7; the larger half (the
+    radii above the median, 7) is discarded.  A point at 1.5 lies inside the spheres of reals 1 and
+    2 (score 1 / 0.5 = 2); a point at 20 is far outside every kept sphere."""
+    from opgan.metrics import realism_scores
+
+    real = torch.tensor([[0.0], [1.0], [2.0], [3.0], [10.0]])
+    scores = realism_scores(torch.tensor([[1.5], [20.0], [8.0]]), real, neighbours=1)
+    assert scores[0].item() == pytest.approx(2.0)
+    assert scores[1].item() == pytest.approx(1 / 17)  # nearest kept real: 3, radius 1
+    assert scores[2].item() == pytest.approx(1 / 5)  # real 10's sphere (radius 7) was discarded
+    with pytest.raises(ValueError):
+        realism_scores(real, real[:1], neighbours=3)
+
+
+def test_kernel_distance_is_unbiased_near_zero_for_one_distribution():
+    from opgan.metrics import frechet_distance, kernel_distance
+
+    generator = torch.Generator().manual_seed(0)
+    reference = torch.randn(1000, 64, generator=generator)
+    same = [kernel_distance(torch.randn(128, 64, generator=generator), reference, subsets=20) for _ in range(10)]
+    shifted = kernel_distance(torch.randn(128, 64, generator=generator) + 0.5, reference, subsets=20)
+    assert abs(sum(same) / len(same)) < 0.1 * shifted
+    # a Fréchet distance of the same sets is biased upward by the small sample size
+    assert frechet_distance(torch.randn(128, 64, generator=generator), reference) > 0.1 * frechet_distance(
+        torch.randn(128, 64, generator=generator) + 0.5, reference
+    )

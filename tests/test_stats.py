@@ -5,46 +5,128 @@ import torch
 from opgan import stats
 
 
-def test_interval_covers_a_known_difference():
+def _crossed(generator, seeds, items, effect, seed_sd, item_sd, noise_sd, pairs=False):
+    """Two sets of trainings measured on the same random test images: a seed effect per training,
+    an image effect shared by both sides (plus a side-specific part) and noise per cell."""
+    image_effect = torch.randn(items, generator=generator) * item_sd
+    cand_effect = image_effect + torch.randn(items, generator=generator) * item_sd / 2
+    item_images = None
+    if pairs:  # items are pairs of images, each image in several pairs
+        first, second = torch.triu_indices(items, items, offset=1)
+        chosen = torch.randperm(len(first), generator=generator)[: 4 * items]
+        first, second = first[chosen], second[chosen]
+        item_images = torch.stack([first, second], dim=1)
+        image_effect = (image_effect[first] + image_effect[second]) / 2
+        cand_effect = (cand_effect[first] + cand_effect[second]) / 2
+    cells = len(image_effect)
+    base = 1.0 + torch.randn(seeds, 1, generator=generator) * seed_sd + image_effect
+    cand = 1.0 + effect + torch.randn(seeds, 1, generator=generator) * seed_sd + cand_effect
+    base = base + torch.randn(seeds, cells, generator=generator) * noise_sd
+    cand = cand + torch.randn(seeds, cells, generator=generator) * noise_sd
+    return base, cand, item_images
+
+
+@pytest.mark.parametrize("seeds", [5, 8])
+@pytest.mark.parametrize("relative", [False, True])
+def test_seed_level_interval_keeps_its_coverage(seeds, relative):
+    """Most of the variance between trainings, a little between images: the interval must cover the
+    true difference in >= 93% of simulated experiments at the seed counts the book uses."""
+    generator = torch.Generator().manual_seed(seeds + 10 * relative)
+    trials, covered = 400, 0
+    for trial in range(trials):
+        base, cand, _ = _crossed(generator, seeds, 32, 0.2, seed_sd=0.15, item_sd=0.05, noise_sd=0.05)
+        estimate = stats.seed_comparison(base, cand, lower_is_better=False, relative=relative, seed=trial)
+        covered += estimate.low <= 0.2 <= estimate.high  # true relative = 0.2 / 1.0 too
+    assert covered / trials >= 0.93
+
+
+def test_image_clustered_interval_keeps_its_coverage_when_pairs_share_images():
+    generator = torch.Generator().manual_seed(3)
+    trials, covered = 200, 0
+    for trial in range(trials):
+        base, cand, item_images = _crossed(generator, 8, 24, 0.1, seed_sd=0.02, item_sd=0.2, noise_sd=0.05, pairs=True)
+        estimate = stats.seed_comparison(
+            base, cand, lower_is_better=False, item_images=item_images, draws=400, seed=trial
+        )
+        covered += estimate.low <= 0.1 <= estimate.high
+    assert covered / trials >= 0.93
+
+
+def test_treating_pairs_as_independent_would_undercover():
+    """The reason for clustering: the same simulation with the pairs' shared images ignored."""
+    generator = torch.Generator().manual_seed(3)
+    trials, covered = 200, 0
+    for trial in range(trials):
+        base, cand, _ = _crossed(generator, 8, 24, 0.1, seed_sd=0.02, item_sd=0.2, noise_sd=0.05, pairs=True)
+        estimate = stats.seed_comparison(base, cand, lower_is_better=False, seed=trial)
+        covered += estimate.low <= 0.1 <= estimate.high
+    assert covered / trials < 0.9
+
+
+def test_image_weights_resample_images_not_pairs():
+    item_images = torch.tensor([[0, 1], [0, 2], [1, 2], [3, 4]])  # five images in four pairs
+    weights = stats.image_weights(item_images, draws=2000, seed=0)
+    assert weights.shape == (2000, 4)
+    w01, w02, w12 = weights[:, 0], weights[:, 1], weights[:, 2]
+    # image 1 not drawn (w01 = 0 while image 0 was: w02 > 0) drops every pair holding image 1
+    assert (w12[(w01 == 0) & (w02 > 0)] == 0).all()
+    # a pair's weight is the product of its images' counts in 5 draws: E = 5 * 4 / 25
+    assert weights.mean().item() == pytest.approx(0.8, abs=0.05)
+
+
+def test_seeds_are_compared_by_their_means_not_paired():
+    base = torch.tensor([[1.0, 1.1], [2.0, 2.1], [3.0, 3.1]])
+    shuffled = base[[2, 0, 1]]
+    forward = stats.seed_comparison(base, base + 0.5, lower_is_better=False)
+    reordered = stats.seed_comparison(base, shuffled + 0.5, lower_is_better=False)
+    assert forward.value == pytest.approx(0.5) and (forward.low, forward.high) == pytest.approx(
+        (reordered.low, reordered.high)
+    )
+    assert "Welch" in forward.method and forward.seeds == 3
+
+
+def test_lower_is_better_flips_the_sign():
+    base, cand = torch.tensor([[0.3, 0.32], [0.31, 0.33]]), torch.tensor([[0.2, 0.21], [0.22, 0.2]])
+    lower = stats.seed_comparison(base, cand, lower_is_better=True)
+    assert lower.value > 0 and lower.low < lower.value < lower.high
+    relative = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
+    assert relative.value == pytest.approx((base.mean() - cand.mean()).item() / base.mean().item())
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "kind", "expected"),
+    [
+        (0.011, 0.05, "better", "agrees"),
+        (0.009, 0.05, "better", "inconclusive"),
+        (-0.05, -0.011, "better", "contradicted"),
+        (-0.05, -0.009, "better", "no material gain"),
+        (-0.005, 0.009, "better", "no material gain"),
+        (-0.005, 0.011, "better", "inconclusive"),
+        (-0.009, 0.05, "kept", "agrees"),
+        (-0.011, 0.05, "kept", "inconclusive"),
+        (-0.05, -0.011, "kept", "contradicted"),
+        (-0.05, -0.009, "kept", "inconclusive"),
+    ],
+)
+def test_each_verdict_at_its_boundaries(low, high, kind, expected):
+    assert stats.verdict(stats.Estimate((low + high) / 2, low, high), 0.01, kind) == expected
+    assert expected in stats.VERDICTS
+
+
+def test_verdict_refuses_nonsense():
+    with pytest.raises(ValueError):
+        stats.verdict(stats.Estimate(0, -1, 1), 0.01, "maybe")
+    with pytest.raises(ValueError):
+        stats.verdict(stats.Estimate(0, -1, 1), -0.01)
+
+
+def test_paired_mean_covers_a_known_difference():
     generator = torch.Generator().manual_seed(0)
-    true = 0.3
     covered = 0
     for trial in range(40):
-        improvements = true + torch.randn(64, generator=generator)
-        estimate = stats.paired_mean(improvements, draws=2000, seed=trial)
-        covered += estimate.low <= true <= estimate.high
-        assert estimate.low < estimate.value < estimate.high
-    assert covered >= 34  # a 95% interval covers the truth in most of 40 trials
-
-
-def test_seeds_widen_the_interval():
-    generator = torch.Generator().manual_seed(1)
-    images = torch.randn(64, generator=generator) * 0.1
-    same = torch.stack([images + 0.5] * 3)
-    spread = torch.stack([images + 0.5 + shift for shift in (-0.3, 0.0, 0.3)])
-    assert stats.paired_mean(spread).half_width > 2 * stats.paired_mean(same).half_width
-    assert stats.paired_mean(spread).seeds == 3
-
-
-def test_verdict_flips_to_inconclusive_when_the_interval_straddles_the_tolerance():
-    clear = stats.Estimate(0.05, 0.03, 0.07)
-    assert stats.verdict(clear, 0.01, "better") == "agrees"
-    assert stats.verdict(clear, 0.05, "better") == "inconclusive"
-    assert stats.verdict(clear, 0.08, "better") == "differs"
-    worse = stats.Estimate(-0.05, -0.07, -0.03)
-    assert stats.verdict(worse, 0.01, "kept") == "differs"
-    assert stats.verdict(worse, 0.05, "kept") == "inconclusive"
-    assert stats.verdict(worse, 0.08, "kept") == "agrees"
-    with pytest.raises(ValueError):
-        stats.verdict(clear, 0.01, "maybe")
-
-
-def test_bootstrap_of_a_set_statistic():
-    generator = torch.Generator().manual_seed(2)
-    a, b = torch.randn(200, generator=generator) + 1.0, torch.randn(200, generator=generator)
-    estimate = stats.bootstrap(lambda i, j: (a[i].mean() - b[j].mean()).item(), (200, 200), draws=300)
-    assert estimate.low < 1.0 < estimate.high
-    assert estimate.low > 0.5
+        estimate = stats.paired_mean(0.3 + torch.randn(64, generator=generator), draws=2000, seed=trial)
+        covered += estimate.low <= 0.3 <= estimate.high
+    assert covered >= 34
 
 
 def test_bad_input_is_refused():
@@ -52,6 +134,12 @@ def test_bad_input_is_refused():
         stats.paired_mean([0.1])
     with pytest.raises(ValueError):
         stats.paired_mean([0.1, float("nan")])
+    with pytest.raises(ValueError):
+        stats.seed_comparison([[1.0]], [[2.0]], lower_is_better=True)  # one seed, one item: no interval
+    with pytest.raises(ValueError):
+        stats.seed_comparison([[1.0, 2.0]], [[1.0, 2.0, 3.0]], lower_is_better=True)
+    with pytest.raises(ValueError):
+        stats.seed_comparison([[-1.0, 1.0]], [[1.0, 2.0]], lower_is_better=True, relative=True)
 
 
 def test_summarize_means_and_stds_per_group():
