@@ -21,7 +21,8 @@ from opgan.metrics import kernel_distance
 
 # The smallest improvements that matter, quoted with every verdict.  LPIPS: 0.01 is about a tenth
 # of the gap between k = 1 in W and in W+ at this scale; FD: 10% of the baseline's distance.
-TOLERANCE = {"lpips": 0.01, "psnr": 0.5, "fd_relative": 0.10, "spectrum_relative": 0.05}
+# Midpoint scores (realism score, classifier confidence): the same 10% relative bar as the distances.
+TOLERANCE = {"lpips": 0.01, "psnr": 0.5, "fd_relative": 0.10, "midpoint_relative": 0.10, "spectrum_relative": 0.05}
 LOWER_IS_BETTER = {"lpips": True, "mse": True, "psnr": False, "ssim": False}
 
 
@@ -290,35 +291,71 @@ def generation_claims(
     return found
 
 
-def editability_claims(
-    features: dict, real: torch.Tensor, k_max: int, spaces: Sequence[str], seeds: Sequence[int]
-) -> list[dict]:
-    """Midpoint realism kept at k_max, and at equal latent size against the control; midpoint
-    features per (k, seed, space, control)."""
+MIDPOINT_MEASURES = {
+    "realism": "midpoint realism score (relative)",
+    "confidence": "midpoint classifier confidence (relative)",
+}
+
+
+def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: Sequence[int]) -> list[dict]:
+    """Editability decided per item: each midpoint's scores (rows of `interpolate.midpoint_items` with
+    k, trained_k, seed, space) at k_max against k = 1, and against the k = 1 model given k_max rows
+    (the control), within-class and cross-class pairs apart.  Trainings are compared by their seed
+    means; the test images, which each appear in several pairs, are resampled as clusters."""
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    names = sorted(set(table["image_a"]) | set(table["image_b"]))
+    index = {name: i for i, name in enumerate(names)}
+    subsets = {"within-class": True, "cross-class": False} if (table["same_class"] != "").all() else {"all": None}
+    sides = {"k = 1": (1, 1), "k = 1 given rows": (k_max, 1), "trained": (k_max, k_max)}
+    comparisons = [
+        ("Editability kept: midpoints as realistic", f"k = {k_max} vs k = 1", "k = 1"),
+        (
+            "Editability at equal latent size: trained rows vs free values",
+            f"trained with {k_max} rows vs k = 1 given {k_max} rows",
+            "k = 1 given rows",
+        ),
+    ]
     found = []
     for space in spaces:
-        found.append(
-            fd_claim(
-                "Editability kept: midpoints as realistic",
-                f"k = {k_max} vs k = 1",
-                [features[(1, s, space, False)] for s in seeds],
-                [features[(k_max, s, space, False)] for s in seeds],
-                real,
-                space,
-                kind="kept",
-            )
-        )
-        found.append(
-            fd_claim(
-                "Editability at equal latent size: trained rows vs free values",
-                f"trained with {k_max} rows vs k = 1 given {k_max} rows",
-                [features[(k_max, s, space, True)] for s in seeds],
-                [features[(k_max, s, space, False)] for s in seeds],
-                real,
-                space,
-                kind="kept",
-            )
-        )
+        for subset, same in subsets.items():
+            chosen = table[table["space"] == space]
+            if same is not None:
+                chosen = chosen[chosen["same_class"].astype(str) == str(same)]
+            items = chosen.drop_duplicates("pair").sort_values("pair")
+            item_images = torch.tensor([[index[a], index[b]] for a, b in zip(items["image_a"], items["image_b"])])
+
+            def values(side: tuple[int, int], measure: str, chosen=chosen) -> torch.Tensor:
+                k, trained_k = side
+                part = chosen[(chosen["k"] == k) & (chosen["trained_k"] == trained_k)]
+                return torch.tensor(
+                    [part[part["seed"] == seed].sort_values("pair")[measure].astype(float).tolist() for seed in seeds],
+                    dtype=torch.float64,
+                )
+
+            for measure, metric in MIDPOINT_MEASURES.items():
+                if (chosen[measure] == "").any():
+                    continue
+                for claim, comparison, baseline in comparisons:
+                    estimate = stats.seed_comparison(
+                        values(sides[baseline], measure),
+                        values(sides["trained"], measure),
+                        lower_is_better=False,
+                        relative=True,
+                        item_images=item_images,
+                    )
+                    found.append(
+                        row(
+                            claim,
+                            f"{comparison}, {subset} pairs",
+                            metric,
+                            "kept",
+                            TOLERANCE["midpoint_relative"],
+                            dataclasses.replace(estimate, images=len(item_images)),
+                            space,
+                        )
+                    )
     return found
 
 

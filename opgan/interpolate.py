@@ -11,7 +11,7 @@ from opgan.data import load_images, to_float
 from opgan.errors import ConfigError
 from opgan.files import save_image_grid
 from opgan.invert import InversionConfig, invert
-from opgan.metrics import frechet_distance, lpips_distance, vgg16_features
+from opgan.metrics import frechet_distance, lpips_distance, realism_scores, vgg16_features
 from opgan.networks import Generator
 from opgan.results import read_code
 
@@ -49,6 +49,61 @@ def distinct_pairs(count: int, pairs: int, seed: int = 0) -> tuple[torch.Tensor,
     first, second = torch.triu_indices(count, count, offset=1)
     chosen = torch.randperm(available, generator=torch.Generator().manual_seed(seed))[:pairs]
     return first[chosen], second[chosen]
+
+
+def class_pairs(names: list[str], pairs: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[bool | None]]:
+    """The interpolation pairs of a set of test images, the same for every model: half of them (or
+    all there are) within one Fashion-MNIST class, as the paper interpolates cat to cat, the rest
+    across classes; for images without a class in their name, distinct random pairs (class unknown)."""
+    from opgan.classifier import class_of
+
+    labels = [class_of(name) for name in names]
+    if any(label is None for label in labels):
+        first, second = distinct_pairs(len(names), min(pairs, len(names) * (len(names) - 1) // 2), seed)
+        return first, second, [None] * len(first)
+    first, second = torch.triu_indices(len(names), len(names), offset=1)
+    same = torch.tensor([labels[i] == labels[j] for i, j in zip(first.tolist(), second.tolist())], dtype=torch.bool)
+    generator = torch.Generator().manual_seed(seed)
+    within, across = same.nonzero().squeeze(1), (~same).nonzero().squeeze(1)
+    within = within[torch.randperm(len(within), generator=generator)[: pairs // 2]]
+    across = across[torch.randperm(len(across), generator=generator)[: pairs - len(within)]]
+    chosen = torch.cat([within, across])
+    return first[chosen], second[chosen], same[chosen].tolist()
+
+
+@torch.no_grad()
+def midpoint_items(
+    G: Generator,
+    codes: torch.Tensor,
+    space: str,
+    pairs: tuple[torch.Tensor, torch.Tensor, list[bool | None]],
+    names: list[str],
+    real_features: torch.Tensor,
+    classifier=None,
+    **labels,
+) -> list[dict]:
+    """One row per pair: the alpha = 0.5 midpoint's realism score (VGG16 features against the real
+    reference, `metrics.realism_scores`) and, with a `classifier.FashionClassifier`, its confidence;
+    `labels` (model, k, seed, ...) are copied into every row."""
+    from opgan.classifier import confidence
+
+    first, second, same_class = pairs
+    midpoints = G.synthesize(interpolate_codes(codes[first], codes[second], 0.5, space), space).clamp(-1, 1)
+    realism = realism_scores(vgg16_features(midpoints), real_features)
+    confident = confidence(classifier, midpoints.cpu()) if classifier is not None else None
+    return [
+        {
+            "pair": index,
+            "image_a": names[a],
+            "image_b": names[b],
+            "same_class": "" if same is None else same,
+            **labels,
+            "space": space,
+            "realism": realism[index].item(),
+            "confidence": "" if confident is None else confident[index].item(),
+        }
+        for index, (a, b, same) in enumerate(zip(first.tolist(), second.tolist(), same_class))
+    ]
 
 
 @torch.no_grad()

@@ -51,3 +51,41 @@ def test_mismatched_images_are_refused():
         claims.reconstruction_claim(
             "x", "y", [_rows([0.1, 0.2])], [[{"image": "other", "lpips": 0.1}, {"image": "img0", "lpips": 0.1}]]
         )
+
+
+def _midpoint_rows(generator, realism_of_trained: float, seeds=4):
+    """Midpoint rows for k = 1, the control and trained k = 4 on the same 12 pairs of 8 images."""
+    labels = ["Bag", "Coat"] * 4
+    names = [f"fashion-mnist-test-{i:05d}-{label}" for i, label in enumerate(labels)]
+    pairs = [(a, b) for a in range(8) for b in range(a + 1, 8)][:12]
+    rows = []
+    for k, trained_k, level in ((1, 1, 1.0), (4, 1, 1.0), (4, 4, realism_of_trained)):
+        for seed in range(seeds):
+            for index, (a, b) in enumerate(pairs):
+                value = level + 0.02 * torch.randn(1, generator=generator).item()
+                rows.append(
+                    {
+                        "pair": index,
+                        "image_a": names[a],
+                        "image_b": names[b],
+                        "same_class": labels[a] == labels[b],
+                        "k": k,
+                        "trained_k": trained_k,
+                        "seed": seed,
+                        "space": "w",
+                        "realism": value,
+                        "confidence": value / 2,
+                    }
+                )
+    return rows
+
+
+def test_midpoint_claims_flip_when_the_trained_model_is_worse():
+    generator = torch.Generator().manual_seed(4)
+    same = claims.midpoint_claims(_midpoint_rows(generator, 1.0), 4, ["w"], range(4))
+    worse = claims.midpoint_claims(_midpoint_rows(generator, 0.6), 4, ["w"], range(4))
+    # 2 comparisons x 2 pair subsets x 2 measures
+    assert len(same) == 8 and {row["verdict"] for row in same} == {"agrees"}
+    assert {row["verdict"] for row in worse} == {"contradicted"}
+    assert {row["comparison"].split(", ")[-1] for row in same} == {"within-class pairs", "cross-class pairs"}
+    assert all("image-clustered" in row["interval"] for row in same)

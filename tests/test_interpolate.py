@@ -137,3 +137,31 @@ def test_distinct_pairs_never_repeat_a_pair():
     assert all(0 <= a < 64 and 0 <= b < 64 for a, b in pairs)
     with pytest.raises(ValueError):
         distinct_pairs(4, 7)  # 4 codes make only 6 pairs
+
+
+def test_class_pairs_are_half_within_a_class_and_the_same_every_time():
+    from opgan.interpolate import class_pairs
+
+    names = [
+        f"fashion-mnist-test-{i:05d}-{label}" for i, label in enumerate(["Bag", "Coat", "Bag", "Coat", "Bag", "Dress"])
+    ]
+    first, second, same = class_pairs(names, 6, seed=0)
+    assert len(first) == 6 and sum(same) == 3
+    assert all((names[a].split("-")[-1] == names[b].split("-")[-1]) == s for a, b, s in zip(first, second, same))
+    again = class_pairs(names, 6, seed=0)
+    assert torch.equal(first, again[0]) and torch.equal(second, again[1])
+    assert len({(a, b) for a, b in zip(first.tolist(), second.tolist())}) == 6  # distinct pairs
+    unlabelled = class_pairs(["a.png", "b.png", "c.png"], 2)
+    assert unlabelled[2] == [None, None]
+
+
+def test_midpoint_items_score_every_pair_once():
+    from opgan.interpolate import class_pairs, midpoint_items
+
+    G = small_generator(seed=1)
+    names = [f"fashion-mnist-test-{i:05d}-{label}" for i, label in enumerate(["Bag", "Coat", "Bag", "Coat"])]
+    codes = initial_codes(G, 4, "w") + 0.5 * torch.randn(4, 4, 8)
+    real = torch.randn(20, 512)
+    rows = midpoint_items(G, codes, "w", class_pairs(names, 4), names, real, None, model="m", k=4, seed=0)
+    assert [row["pair"] for row in rows] == [0, 1, 2, 3]
+    assert all(row["realism"] > 0 and row["confidence"] == "" and row["model"] == "m" for row in rows)
