@@ -10,9 +10,8 @@ compared with a Welch t-interval that also carries the test images' share of the
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -26,12 +25,11 @@ TOLERANCE = {"lpips": 0.01, "psnr": 0.5, "fd_relative": 0.10, "midpoint_relative
 LOWER_IS_BETTER = {"lpips": True, "mse": True, "psnr": False, "ssim": False}
 
 
-def per_seed_values(sides: Sequence[list[dict]], metric: str, images: list[str] | None = None) -> torch.Tensor:
+def per_seed_values(sides: Sequence[list[dict]], metric: str, images: list[str]) -> torch.Tensor:
     """[seeds, images] of `metric` from result rows (one list per seed), columns in the order of
-    `images` (default: the first seed's images, sorted); every seed must have inverted those images."""
+    `images`; every seed must have inverted exactly those images."""
     if not sides:
         raise ValueError("need at least one seed of results")
-    images = images if images is not None else sorted(row["image"] for row in sides[0])
     values = []
     for rows in sides:
         by_image = {row["image"]: float(row[metric]) for row in rows}
@@ -75,9 +73,8 @@ def reconstruction_claim(
     """A claim about reconstruction quality: result rows per seed of two sets of trainings on the
     same test images, compared by their seed means (`stats.seed_comparison`)."""
     tolerance = TOLERANCE[metric] if tolerance is None else tolerance
-    base = per_seed_values(baseline, metric)
-    images = sorted(row["image"] for row in baseline[0])
-    cand = per_seed_values(candidate, metric, images)
+    images = sorted(row["image"] for row in baseline[0]) if baseline else []
+    base, cand = per_seed_values(baseline, metric, images), per_seed_values(candidate, metric, images)
     estimate = stats.seed_comparison(base, cand, lower_is_better=LOWER_IS_BETTER[metric])
     return row(claim, comparison, metric, kind, tolerance, estimate, space)
 
@@ -106,7 +103,7 @@ def fd_claim(
         estimate = stats.Estimate(nan, nan, nan, 0.95, items, min(len(base), len(cand)), "none: a mean KID <= 0")
     else:
         estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
-        estimate = dataclasses.replace(estimate, images=items)
+        estimate = replace(estimate, images=items)
     return row(claim, comparison, "KID-VGG16 (relative)", kind, tolerance, estimate, space)
 
 
@@ -125,7 +122,7 @@ def layer_claim(
     tolerance = TOLERANCE["spectrum_relative"] if tolerance is None else tolerance
     base, cand = torch.tensor(baseline, dtype=torch.float64), torch.tensor(candidate, dtype=torch.float64)
     estimate = stats.paired_mean((base - cand) / base)
-    estimate = dataclasses.replace(estimate, method="percentile bootstrap over the layers of one model per side")
+    estimate = replace(estimate, method="percentile bootstrap over the layers of one model per side")
     return row(claim, comparison, metric, kind, tolerance, estimate)
 
 
@@ -352,7 +349,7 @@ def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: 
                             metric,
                             "kept",
                             TOLERANCE["midpoint_relative"],
-                            dataclasses.replace(estimate, images=len(item_images)),
+                            estimate,
                             space,
                         )
                     )

@@ -18,7 +18,14 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from opgan.data import FASHION_MNIST_CLASSES, load_fashion_mnist, to_float
+from opgan.data import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_FILES,
+    find_fashion_mnist,
+    load_fashion_mnist,
+    read_idx_labels,
+    to_float,
+)
 from opgan.errors import OpganError
 from opgan.files import torch_save
 
@@ -90,9 +97,9 @@ def train_classifier(
 
 
 def _images_and_labels(split: str) -> tuple[torch.Tensor, torch.Tensor]:
-    images = load_fashion_mnist(split)
-    labels = torch.tensor([CLASS_INDEX[class_of(name)] for name in images.names])
-    return images.images, labels
+    # the labels from their own IDX file, not parsed back from the image names
+    labels = read_idx_labels(find_fashion_mnist() / FASHION_MNIST_FILES[split][1])
+    return load_fashion_mnist(split).images, torch.from_numpy(labels.astype("int64"))
 
 
 def class_of(name: str) -> str | None:

@@ -88,7 +88,7 @@ def midpoint_items(
     from opgan.classifier import confidence
 
     first, second, same_class = pairs
-    midpoints = G.synthesize(interpolate_codes(codes[first], codes[second], 0.5, space), space).clamp(-1, 1)
+    midpoints = frames(G, codes[first], codes[second], space, [0.5])[0]
     realism = realism_scores(vgg16_features(midpoints), real_features)
     confident = confidence(classifier, midpoints.cpu()) if classifier is not None else None
     return [
@@ -122,7 +122,7 @@ def midpoint_realism(
     if count < 2:
         raise ValueError("midpoint realism needs at least 2 codes")
     first, second = distinct_pairs(count, min(pairs or count, count * (count - 1) // 2), seed)
-    midpoints = G.synthesize(interpolate_codes(codes[first], codes[second], 0.5, space), space).clamp(-1, 1)
+    midpoints = frames(G, codes[first], codes[second], space, [0.5])[0]
     endpoints = G.synthesize(codes[first], space).clamp(-1, 1)
     midpoint_features, endpoint_features = vgg16_features(midpoints), vgg16_features(endpoints)
     return {

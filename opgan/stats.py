@@ -176,11 +176,11 @@ def seed_comparison(
         ends, value = [difference - half, difference + half], difference
     if lower_is_better:  # relative: (base - cand) / base
         value, ends = -value, [-ends[1], -ends[0]]
-    images = "image-clustered bootstrap variance" if item_images is not None else "test-image variance"
+    item_share = "image-clustered bootstrap variance" if item_images is not None else "test-image variance"
     if min(len(base), len(cand)) > 1:
-        method = "Welch t over training seeds (per-seed means)" + (f" + {images}" if items > 1 else "")
+        method = "Welch t over training seeds (per-seed means)" + (f" + {item_share}" if items > 1 else "")
     else:
-        method = f"t with {images} only (one training seed on a side: the spread between trainings is unmeasured)"
+        method = f"t with {item_share} only (one training seed on a side: the spread between trainings is unmeasured)"
     method += f", df {df:.1f}"
     return Estimate(value, ends[0], ends[1], level, items, min(len(base), len(cand)), method)
 
