@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
@@ -183,6 +183,25 @@ def seed_comparison(
         method = f"t with {item_share} only (one training seed on a side: the spread between trainings is unmeasured)"
     method += f", df {df:.1f}"
     return Estimate(value, ends[0], ends[1], level, items, min(len(base), len(cand)), method)
+
+
+def threshold_comparison(
+    values: torch.Tensor | Sequence, threshold: float, lower_is_better: bool, level: float = 0.95
+) -> Estimate:
+    """How far the grand mean of `values` [seeds, items] (one set of trainings on the same items) is
+    on the good side of a fixed `threshold` (positive = better than it), with the interval of
+    `seed_comparison` against a constant: the spread of the per-seed means plus the test images'
+    share, Welch–Satterthwaite degrees of freedom."""
+    measured = torch.as_tensor(values, dtype=torch.float64)
+    measured = measured.unsqueeze(1) if measured.ndim == 1 else measured
+    constant = torch.full((1, measured.shape[1]), float(threshold), dtype=torch.float64)
+    estimate = seed_comparison(constant, measured, lower_is_better=lower_is_better, level=level)
+    seeds = len(measured)
+    if seeds > 1:
+        method = "t over training seeds (per-seed means) + test-image variance, against a fixed threshold"
+    else:
+        method = "t with test-image variance only, against a fixed threshold (one training seed)"
+    return replace(estimate, seeds=seeds, method=f"{method}, {estimate.method.rsplit(', ', 1)[-1]}")
 
 
 def verdict(estimate: Estimate, tolerance: float, claim: str = "better") -> str:

@@ -1,13 +1,17 @@
-"""The reconstruction claims under the paper's inversion protocol, on a subset of the test images.
+"""The reconstruction claims under the paper's inversion protocol, beside the book's, on the first
+test images of the book's reconstruction page, for several training seeds of the cpu sweep.
 
-The book inverts with LPIPS-AlexNet + MSE (cheap on CPU); the paper inverts with LPIPS-VGG alone,
-Adam lr 0.1 with warm-up. This script inverts the first test images of the cpu sweep's seed-0 models
-(k = 1, the largest k, and k = 1 widened to the largest k) both ways and decides the reconstruction
-claims under each, writing book/results/protocol_paper.csv for the reconstruction page. It is not
-part of `make book` (LPIPS-VGG costs ~30x more per step on a CPU); its provenance is in the CSV.
+The book inverts with LPIPS-AlexNet + MSE (cheap on a CPU); the paper inverts with LPIPS-VGG alone,
+Adam lr 0.1 with warm-up, 1000 steps (the `paper` preset's inversion settings, read from
+opgan/presets.py). This script inverts the targets with k = 1, the largest k and the k = 1 model
+given as many rows (the equal-latent-size control) at each seed, both ways, and decides the
+reconstruction claims (`claims.reconstruction_comparisons`, as the book does) under each, writing
+book/results/protocol_paper.csv for the reconstruction page with its steps, images, seeds and code
+version. It is not part of `make book`: LPIPS-VGG at 1000 steps costs hours on a CPU (minutes on a
+GPU). Every inversion is cached under --cache, so an interrupted run resumes where it stopped.
 
-    .venv/bin/python scripts/protocol_check.py --images 8 --steps 200   (the committed CSV)
-    .venv/bin/python scripts/protocol_check.py --images 16               (the paper preset's 1000 steps)
+    .venv/bin/python scripts/protocol_check.py                       (16 images x seeds 0-2, 1000 steps)
+    .venv/bin/python scripts/protocol_check.py --device cuda --seeds 0 1 2 3 4 5 6 7
 """
 
 from __future__ import annotations
@@ -20,74 +24,73 @@ from pathlib import Path
 from opgan import claims
 from opgan.environment import code_version
 from opgan.files import write_csv
-from opgan.presets import inversion_config
+from opgan.presets import PRESETS, inversion_config
 from opgan.results import cached_inversion, read_results
-from opgan.sweep import Sweep, held_out_images
+from opgan.sweep import Sweep
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoints", default="checkpoints")
     parser.add_argument("--ks", type=int, nargs=2, default=[1, 64], metavar=("K_SMALL", "K_LARGE"))
-    parser.add_argument("--images", type=int, default=8, help="first N of the book's 64 test images")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds (default 0 1 2)")
+    parser.add_argument("--book-images", type=int, default=32, help="the book's test images (_config.yml 'images')")
+    parser.add_argument("--images", type=int, default=16, help="the first N of the book's test images (default 16)")
     parser.add_argument(
         "--steps",
         type=int,
         default=None,
         help=f"steps of the paper's protocol (default: the paper preset's, {inversion_config('paper').steps})",
     )
+    parser.add_argument("--spaces", nargs="+", default=["w", "w+"], choices=["w", "w+"])
+    parser.add_argument("--device", default="auto")
     parser.add_argument("--cache", default="runs/protocol-check")
     parser.add_argument("--out", default="book/results/protocol_paper.csv")
     args = parser.parse_args()
 
     start = time.perf_counter()
     k_small, k_large = args.ks
-    sweep = Sweep("cpu", [k_small, k_large], [0], args.checkpoints, device="auto")
-    targets = held_out_images(sweep.path(k_small), 64, part="test")
-    targets = targets.subset(list(range(args.images)))
+    sweep = Sweep("cpu", [k_small, k_large], sorted(set([0, *args.seeds])), args.checkpoints, device=args.device)
+    sweep.require()
+    targets = sweep.held_out(args.book_images, part="test").subset(list(range(min(args.images, args.book_images))))
     protocols = {
         "book (LPIPS-AlexNet + MSE, lr 0.2)": inversion_config("cpu", record_every=0),
         "paper (LPIPS-VGG, lr 0.1)": inversion_config("paper", steps=args.steps, record_every=0),
     }
-    models = {
-        "small": (sweep.model(k_small), sweep.path(k_small)),
-        "large": (sweep.model(k_large), sweep.path(k_large)),
-        "widened": (sweep.widened(), sweep.path(k_small)),
-    }
+    comparisons = claims.reconstruction_comparisons(k_large, args.spaces, control=True)
     rows = []
     for protocol, config in protocols.items():
-        tag = "paper" if "paper" in protocol else "book"
-        results = {}
-        for name, (G, path) in models.items():
-            for space in ("w", "w+"):
+        tag = "paper" if protocol.startswith("paper") else "book"
+
+        def rows_of(side: claims.Side, config=config, tag=tag) -> list[list[dict]]:
+            k, space, control = side
+            per_seed = []
+            for seed in args.seeds:
+                model = sweep.widened(seed) if control else sweep.model(k, seed)
+                name = f"{tag}-{sweep.name(1 if control else k, seed)}{f'-as-k{k_large}' if control else ''}-{space}"
                 folder, _ = cached_inversion(
-                    G,
+                    model,
                     targets,
                     dataclasses.replace(config, space=space),
                     args.cache,
-                    f"{tag}-{name}-{space}",
-                    path,
-                    batch=args.images,
+                    name,
+                    sweep.path(1 if control else k, seed),
+                    batch=PRESETS["paper" if tag == "paper" else "cpu"]["invert_batch"],
                 )
-                results[(name, space)] = [read_results(folder)]
-        comparisons = (
-            [(f"Reconstruction improves with k ({space})", ("small", space), ("large", space)) for space in ("w", "w+")]
-            + [(f"k = {k_large} in W beats k = 1 in W+", ("small", "w+"), ("large", "w"))]
-            + [
-                (f"Training with rows beats free values ({space})", ("widened", space), ("large", space))
-                for space in ("w", "w+")
-            ]
-        )
-        for claim, base, cand in comparisons:
-            row = claims.reconstruction_claim(claim, protocol, results[base], results[cand])
+                per_seed.append(read_results(folder))
+            return per_seed
+
+        for found in claims.reconstruction_claims(comparisons, rows_of, short=True, comparison=protocol):
             rows.append(
                 {
-                    **row,
+                    **found,
                     "steps": config.steps,
+                    "seed_list": " ".join(map(str, args.seeds)),
                     "code_version": code_version(),
                     "seconds_so_far": round(time.perf_counter() - start),
                 }
             )
+            print(claims.sentence(found), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_csv(args.out, rows)
     print(f"wrote {args.out} ({time.perf_counter() - start:.0f} s)")

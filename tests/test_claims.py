@@ -89,3 +89,53 @@ def test_midpoint_claims_flip_when_the_trained_model_is_worse():
     assert {row["verdict"] for row in worse} == {"contradicted"}
     assert {row["comparison"].split(", ")[-1] for row in same} == {"within-class pairs", "cross-class pairs"}
     assert all("image-clustered" in row["interval"] for row in same)
+
+
+def test_near_perfect_is_judged_against_its_fixed_bars():
+    generator = torch.Generator().manual_seed(5)
+
+    def seeds(lpips, psnr):
+        return [
+            [
+                {
+                    "image": f"img{i}",
+                    "lpips": lpips + 0.002 * torch.randn(1, generator=generator).item(),
+                    "psnr": psnr + 0.3 * torch.randn(1, generator=generator).item(),
+                }
+                for i in range(16)
+            ]
+            for _ in range(3)
+        ]
+
+    good = claims.near_perfect_claims(64, seeds(lpips=0.02, psnr=34.0))
+    bad = claims.near_perfect_claims(64, seeds(lpips=0.09, psnr=24.0))
+    assert [row["metric"] for row in good] == list(claims.NEAR_PERFECT)
+    assert {row["verdict"] for row in good} == {"agrees"} and {row["verdict"] for row in bad} == {"contradicted"}
+    lpips_row = next(row for row in good if row["metric"] == "lpips")
+    # the improvement is the distance past the bar, positive on the good side
+    assert lpips_row["improvement"] == pytest.approx(claims.NEAR_PERFECT["lpips"] - 0.02, abs=0.002)
+    assert lpips_row["seeds"] == 3 and "threshold" in lpips_row["interval"] and lpips_row["space"] == "w"
+
+
+def test_out_of_domain_claims_take_every_seed():
+    generator = torch.Generator().manual_seed(6)
+    small = [_rows(0.30 + 0.01 * torch.randn(32, generator=generator)) for _ in range(3)]
+    large = [_rows(0.10 + 0.01 * torch.randn(32, generator=generator)) for _ in range(3)]
+    control = [_rows(0.10 + 0.01 * torch.randn(32, generator=generator)) for _ in range(3)]
+    gain, equal = claims.out_of_domain_claims(64, small, large, control)
+    assert gain["verdict"] == "agrees" and gain["seeds"] == 3 and gain["images"] == 32
+    assert equal["verdict"] in ("no material gain", "inconclusive") and "Welch" in equal["interval"]
+
+
+def test_a_reduced_rate_that_stayed_at_initialization_is_not_tamer_than_it():
+    rows = []
+    for model, ratios in (
+        ("regular", [3.0, 3.2, 3.4, 3.1]),
+        ("reduced", [2.4, 2.5, 2.4, 2.6]),
+        ("init", [2.4, 2.5, 2.4, 2.6]),
+    ):
+        rows += [{"model": model, "largest_over_median": ratio} for ratio in ratios]
+    versus_regular, versus_initial = claims.affine_claims(rows, "regular", "reduced", initial="init")
+    assert versus_regular["verdict"] == "agrees"
+    assert versus_initial["improvement"] == 0 and versus_initial["verdict"] == "no material gain"
+    assert len(claims.affine_claims(rows, "regular", "reduced")) == 1

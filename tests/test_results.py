@@ -113,3 +113,14 @@ def test_a_change_to_the_inversion_code_invalidates_the_cache(tmp_path, monkeypa
         changed.write("\n# a change to the optimization\n")
     assert res.cached_inversion(G, images, cfg, cache, "run", checkpoint)[1] is False, "stale inversions were reused"
     assert res.cached_inversion(G, images, cfg, cache, "run", checkpoint)[1] is True
+
+
+def test_tail_improvement_compares_the_last_fifth_of_the_steps():
+    records = {
+        "step": torch.tensor([0, 10, 20, 30, 40, 50]),
+        "lpips": torch.tensor([[1.0, 1.0], [0.5, 0.5], [0.4, 0.4], [0.3, 0.3], [0.2, 0.2], [0.19, 0.21]]),
+        "mse": torch.tensor([[0.1, 0.1]] * 5 + [[0.05, 0.05]]),
+    }
+    # the tail starts at step 40: loss 0.2 + 0.1 = 0.3 -> 0.2 + 0.05 = 0.25
+    assert res.tail_improvement(records, {"lpips": 1.0, "mse": 1.0}) == pytest.approx(0.05 / 0.3)
+    assert res.tail_improvement(records, {"lpips": 1.0}) == pytest.approx(0.0, abs=1e-6)

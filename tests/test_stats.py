@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.stats
 import torch
 
 from opgan import stats
@@ -26,7 +27,7 @@ def _crossed(generator, seeds, items, effect, seed_sd, item_sd, noise_sd, pairs=
     return base, cand, item_images
 
 
-@pytest.mark.parametrize("seeds", [5, 8])
+@pytest.mark.parametrize("seeds", [3, 5, 8])  # 3: the long budget that decides reconstruction; 8: the sweep
 @pytest.mark.parametrize("relative", [False, True])
 def test_seed_level_interval_keeps_its_coverage(seeds, relative):
     """Most of the variance between trainings, a little between images: the interval must cover the
@@ -152,3 +153,36 @@ def test_summarize_means_and_stds_per_group():
     assert table[0]["psnr_mean"] == pytest.approx(12.0)
     assert table[0]["psnr_std"] == pytest.approx(np.std([10.0, 14.0], ddof=1))
     assert table[1]["lpips_std"] == 0.0
+
+
+def test_threshold_comparison_is_a_t_interval_of_the_mean_for_one_seed():
+    values = torch.tensor([[0.03, 0.05, 0.04, 0.06, 0.02]], dtype=torch.float64)
+    estimate = stats.threshold_comparison(values, 0.05, lower_is_better=True)
+    mean, sem = values.mean().item(), (values.std() / len(values[0]) ** 0.5).item()
+    half = scipy.stats.t.ppf(0.975, 4) * sem
+    assert estimate.value == pytest.approx(0.05 - mean)
+    assert (estimate.low, estimate.high) == pytest.approx((0.05 - mean - half, 0.05 - mean + half))
+    assert estimate.seeds == 1 and "one training seed" in estimate.method
+
+
+def test_threshold_comparison_carries_the_spread_between_seeds():
+    generator = torch.Generator().manual_seed(0)
+    trainings = 30.0 + torch.randn(5, 1, generator=generator, dtype=torch.float64)  # seeds differ by ~1 dB
+    values = trainings + 0.01 * torch.randn(5, 20, generator=generator, dtype=torch.float64)
+    estimate = stats.threshold_comparison(values, 30.0, lower_is_better=False)
+    assert estimate.value == pytest.approx(values.mean().item() - 30.0)
+    assert estimate.half_width > 0.5  # the seeds' spread, not the images' 0.01
+    assert estimate.seeds == 5 and "training seeds" in estimate.method
+
+
+@pytest.mark.parametrize("seeds", [3, 8])
+def test_threshold_comparison_keeps_its_coverage(seeds):
+    """The near-perfect bars: one set of trainings against a fixed value, variance mostly between
+    trainings, at the seed counts the book judges them with."""
+    generator = torch.Generator().manual_seed(20 + seeds)
+    trials, covered = 400, 0
+    for _ in range(trials):
+        values, _, _ = _crossed(generator, seeds, 16, 0.0, seed_sd=0.15, item_sd=0.05, noise_sd=0.05)
+        estimate = stats.threshold_comparison(values, 0.8, lower_is_better=False)
+        covered += estimate.low <= 0.2 <= estimate.high  # true mean 1.0, 0.2 past the bar
+    assert covered / trials >= 0.93

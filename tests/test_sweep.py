@@ -10,7 +10,7 @@ from helpers import tiny_generator
 
 from opgan import sweep as sw
 from opgan.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
-from opgan.data import DataError, held_out_images
+from opgan.data import DataError, held_out_images, load_images
 from opgan.registry import RECIPE_LABELS, ModelSpec
 
 
@@ -76,9 +76,14 @@ def test_reference_and_test_images_are_disjoint(tmp_path):
     )
     state = read_checkpoint(path)
     reference = held_out_images(state, 1000, part="reference")
+    evaluation = held_out_images(state, 1000, part="evaluation")
     test = held_out_images(state, 64, part="test")
-    assert len(reference) == 1000 and len(test) == 64
-    assert not set(reference.names) & set(test.names)
+    assert len(reference) == 1000 and len(evaluation) == 1000 and len(test) == 64
+    parts = [set(reference.names), set(evaluation.names), set(test.names)]
+    assert all(not a & b for i, a in enumerate(parts) for b in parts[i + 1 :])
+    # the images the inversion settings were tuned on (benchmarks/common.py) are in no part
+    tuning = {name for name in load_images("fashion-mnist:test", 32, 1).names[1000:1064]}
+    assert not tuning & set().union(*parts)
     with pytest.raises(DataError):
         held_out_images(state, 4, part="train")
 
