@@ -139,3 +139,21 @@ def test_a_reduced_rate_that_stayed_at_initialization_is_not_tamer_than_it():
     assert versus_regular["verdict"] == "agrees"
     assert versus_initial["improvement"] == 0 and versus_initial["verdict"] == "no material gain"
     assert len(claims.affine_claims(rows, "regular", "reduced")) == 1
+
+
+def test_generation_claims_take_every_seed_a_recipe_variant_was_trained_at():
+    generator = torch.Generator().manual_seed(7)
+    real = torch.randn(200, 8, generator=generator)
+    samples = {(k, s): torch.randn(100, 8, generator=generator) + 0.3 for k in (1, 4) for s in range(4)}
+    # the path-length variant at 2 of the 4 seeds only, and much further from the real set
+    variant = {("paper", k, s): torch.randn(100, 8, generator=generator) + 2.0 for k in (1, 4) for s in range(2)}
+    found = claims.generation_claims(samples, variant, real, [1, 4], range(4))
+    assert [row["claim"].split(" (")[0] for row in found] == [
+        "Generation quality kept",
+        *["The paper's path-length regularization keeps generation quality"] * 2,
+    ]
+    assert found[1]["seeds"] == 2 and found[1]["verdict"] == "contradicted"
+    assert (
+        len(claims.generation_claims(samples, {key: variant[key] for key in list(variant)[:1]}, real, [1, 4], range(4)))
+        == 1
+    )
