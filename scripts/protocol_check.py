@@ -17,7 +17,6 @@ GPU). Every inversion is cached under --cache, so an interrupted run resumes whe
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
 
@@ -25,8 +24,8 @@ from opgan import claims
 from opgan.environment import code_version
 from opgan.files import write_csv
 from opgan.presets import PRESETS, inversion_config
-from opgan.results import cached_inversion, read_results
-from opgan.sweep import Sweep
+from opgan.results import read_results
+from opgan.sweep import Sweep, SweepInversions
 
 
 def main() -> None:
@@ -53,32 +52,19 @@ def main() -> None:
     sweep = Sweep("cpu", [k_small, k_large], sorted(set([0, *args.seeds])), args.checkpoints, device=args.device)
     sweep.require()
     targets = sweep.held_out(args.book_images, part="test").subset(list(range(min(args.images, args.book_images))))
-    protocols = {
-        "book (LPIPS-AlexNet + MSE, lr 0.2)": inversion_config("cpu", record_every=0),
-        "paper (LPIPS-VGG, lr 0.1)": inversion_config("paper", steps=args.steps, record_every=0),
+    protocols = {  # preset -> (the protocol's name in the CSV, its inversion settings)
+        "cpu": ("book (LPIPS-AlexNet + MSE, lr 0.2)", inversion_config("cpu", record_every=0)),
+        "paper": ("paper (LPIPS-VGG, lr 0.1)", inversion_config("paper", steps=args.steps, record_every=0)),
     }
     comparisons = claims.reconstruction_comparisons(k_large, args.spaces, control=True)
     rows = []
-    for protocol, config in protocols.items():
-        tag = "paper" if protocol.startswith("paper") else "book"
+    for preset, (protocol, config) in protocols.items():
+        # the sweep's own cache naming and model choice (the control is k = 1 given k_large rows)
+        inversions = SweepInversions(sweep, targets, config, args.cache, PRESETS[preset]["invert_batch"])
 
-        def rows_of(side: claims.Side, config=config, tag=tag) -> list[list[dict]]:
+        def rows_of(side: claims.Side, inversions=inversions, preset=preset) -> list[list[dict]]:
             k, space, control = side
-            per_seed = []
-            for seed in args.seeds:
-                model = sweep.widened(seed) if control else sweep.model(k, seed)
-                name = f"{tag}-{sweep.name(1 if control else k, seed)}{f'-as-k{k_large}' if control else ''}-{space}"
-                folder, _ = cached_inversion(
-                    model,
-                    targets,
-                    dataclasses.replace(config, space=space),
-                    args.cache,
-                    name,
-                    sweep.path(1 if control else k, seed),
-                    batch=PRESETS["paper" if tag == "paper" else "cpu"]["invert_batch"],
-                )
-                per_seed.append(read_results(folder))
-            return per_seed
+            return [read_results(inversions.folder(k, space, seed, control, label=f"{preset}-")) for seed in args.seeds]
 
         for found in claims.reconstruction_claims(comparisons, rows_of, short=True, comparison=protocol):
             rows.append(
