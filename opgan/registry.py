@@ -66,8 +66,8 @@ def _cpu_models() -> tuple[list[ModelSpec], list[ModelSpec]]:
     ]
     sweep.sort(key=lambda spec: (spec.k, spec.seed))
     ablations = [ModelSpec("cpu", k, seed, "paper") for k in (1, 64) for seed in range(3)]
+    ablations += [ModelSpec("cpu", 64, seed, "paper", affine_lr_mul=0.1) for seed in range(3)]
     ablations += [
-        ModelSpec("cpu", 64, 0, "paper", affine_lr_mul=0.1),
         ModelSpec("cpu", 1, 2, "nomix"),
         ModelSpec("cpu", 64, 1, "nomix"),
     ]
