@@ -204,12 +204,12 @@ def describe_scale(scale: str) -> dict[str, str]:
     }
 
 
-def scale_notice(scale: str, reference: str = "paper") -> str:
-    """Markdown for the top of a book page: this scale's settings beside the paper's, and what is
-    not reproduced; every number read from PRESETS."""
-    ours, theirs = describe_scale(scale), describe_scale(reference)
-    rows = "\n".join(f"| {key} | {ours[key]} | {theirs[key]} |" for key in ours)
+def scale_notice(scale: str) -> str:
+    """Markdown for the top of a book page: the scale it ran at in one sentence (read from PRESETS)
+    and a link to the one settings table, beside the paper's, on the results page."""
+    ours = describe_scale(scale)
     return (
-        f"| | this build (`{scale}` scale) | the paper (`{reference}` preset) |\n|---|---|---|\n{rows}\n\n"
-        "Not reproduced at any scale: " + "; ".join(NOT_REPRODUCED) + "."
+        f"This page ran at the `{scale}` scale: {ours['data']}; trained on {ours['training'].split(', batch')[0]}; "
+        f"inverted with {ours['inversion']}. Every setting beside the paper's, and what no scale reproduces: "
+        "{ref}`the settings table <settings>`."
     )

@@ -49,6 +49,8 @@ def row(
         "space": space,
         "metric": metric,
         "kind": kind,
+        "baseline_value": estimate.baseline,
+        "candidate_value": estimate.candidate,
         "improvement": estimate.value,
         "ci_low": estimate.low,
         "ci_high": estimate.high,
@@ -100,7 +102,17 @@ def fd_claim(
     items = min(len(f) for f in [*baseline, *candidate])
     if base.mean() <= 0 or cand.mean() <= 0:  # a side indistinguishable from the real set: no ratio
         nan = float("nan")
-        estimate = stats.Estimate(nan, nan, nan, 0.95, items, min(len(base), len(cand)), "none: a mean KID <= 0")
+        estimate = stats.Estimate(
+            nan,
+            nan,
+            nan,
+            0.95,
+            items,
+            min(len(base), len(cand)),
+            "none: a mean KID <= 0",
+            base.mean().item(),
+            cand.mean().item(),
+        )
     else:
         estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
         estimate = replace(estimate, images=items)
@@ -110,47 +122,20 @@ def fd_claim(
 def layer_claim(
     claim: str,
     comparison: str,
-    baseline: Sequence[float],
-    candidate: Sequence[float],
+    baseline: Sequence[Sequence[float]],
+    candidate: Sequence[Sequence[float]],
     metric: str,
     kind: str = "better",
     tolerance: float | None = None,
 ) -> dict:
-    """A claim decided on paired per-layer values of one model per side where lower is better (e.g.
-    largest / median singular value): the relative improvement per layer, bootstrapped over layers
-    (the spread between trainings is not in this interval)."""
+    """A claim decided on per-layer values [seeds, layers] of each side's trainings where lower is
+    better (e.g. largest / median singular value): the relative improvement of the grand means, a
+    Welch t-interval over the seeds of each side with the layers' share of the variance added."""
     tolerance = TOLERANCE["spectrum_relative"] if tolerance is None else tolerance
     base, cand = torch.tensor(baseline, dtype=torch.float64), torch.tensor(candidate, dtype=torch.float64)
-    estimate = stats.paired_mean((base - cand) / base)
-    estimate = replace(estimate, method="percentile bootstrap over the layers of one model per side")
+    estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
+    estimate = replace(estimate, method=estimate.method.replace("test-image", "layer"))
     return row(claim, comparison, metric, kind, tolerance, estimate)
-
-
-def sentence(claim_row: dict) -> str:
-    """The row as one sentence: estimate, interval, tolerance and verdict."""
-    kind = "better by more than" if claim_row["kind"] == "better" else "no worse by more than"
-    where = f" ({claim_row['space']})" if claim_row["space"] else ""
-    return (
-        f"{claim_row['claim']}{where} — {claim_row['comparison']}: improvement {claim_row['improvement']:.3f} "
-        f"[95% CI {claim_row['ci_low']:.3f}, {claim_row['ci_high']:.3f}] in {claim_row['metric']}, "
-        f"judged against '{kind} {claim_row['tolerance']:g}' over {claim_row['images']} items × "
-        f"{claim_row['seeds']} seed(s): **{claim_row['verdict']}**."
-    )
-
-
-def interval_text(claim_row: dict, digits: int = 3) -> str:
-    """A row's improvement and interval as `stats.describe` writes them."""
-    return stats.describe(
-        stats.Estimate(claim_row["improvement"], claim_row["ci_low"], claim_row["ci_high"]), digits=digits
-    )
-
-
-def answer(found: list[dict]) -> str:
-    """The claims of a page as a Markdown list of sentences."""
-    return (
-        "\n".join(f"- {sentence(found_row)}" for found_row in found)
-        or "No claim could be tested with these parameters."
-    )
 
 
 # ------------------------------------------------------------------------------ the paper's claims
@@ -390,18 +375,23 @@ def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: 
 
 def affine_claims(spectrum_rows: list[dict], regular: str, reduced: str, initial: str | None = None) -> list[dict]:
     """The reduced affine learning rate against the regular one, on each layer's largest / median
-    singular value (rows of `diagnostics.spectrum_summary` with a "model" label); with `initial`, the
-    reduced one also against the layers at initialization: a reduced rate that leaves the affines
-    where they started "tames" the spectrum only by not training it."""
-    labels = (regular, reduced) if initial is None else (regular, reduced, initial)
-    by_model = {label: [r["largest_over_median"] for r in spectrum_rows if r["model"] == label] for label in labels}
+    singular value (rows of `diagnostics.spectrum_summary` with "model" and "seed" labels: every
+    training seed of each side); with `initial`, the reduced one also against the layers at
+    initialization: a reduced rate that leaves the affines where they started "tames" the spectrum
+    only by not training it."""
+
+    def per_seed(label: str) -> list[list[float]]:
+        chosen = [r for r in spectrum_rows if r["model"] == label]
+        seeds = sorted({r.get("seed", 0) for r in chosen})
+        return [[r["largest_over_median"] for r in chosen if r.get("seed", 0) == seed] for seed in seeds]
+
     metric = "largest / median singular value (relative)"
     found = [
         layer_claim(
             "Reduced affine lr tames the spectrum",
             f"{reduced} vs {regular}",
-            by_model[regular],
-            by_model[reduced],
+            per_seed(regular),
+            per_seed(reduced),
             metric,
         )
     ]
@@ -410,8 +400,8 @@ def affine_claims(spectrum_rows: list[dict], regular: str, reduced: str, initial
             layer_claim(
                 "Reduced affine lr tames the spectrum beyond its initialization",
                 f"{reduced} vs {initial}",
-                by_model[initial],
-                by_model[reduced],
+                per_seed(initial),
+                per_seed(reduced),
                 metric,
             )
         )

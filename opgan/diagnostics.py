@@ -81,3 +81,21 @@ def spectrum_summary(spectra: dict[str, torch.Tensor]) -> list[dict]:
             }
         )
     return rows
+
+
+def update_budget(scale: str, lr_mul: float) -> dict:
+    """How far a scale's training can move a layer trained with learning-rate multiplier `lr_mul`:
+    Adam moves each weight by about its learning rate per step at most, so steps × lr × multiplier
+    bounds the path length (in the layer's equalized weight units).  Comparing this budget between
+    scales says which multiplier here plays the role of the paper's."""
+    from opgan.presets import preset_row
+
+    train = preset_row(scale)["train"]
+    steps = train["total_images"] / train["batch"]
+    return {
+        "scale": scale,
+        "multiplier": lr_mul,
+        "steps": round(steps),
+        "lr": train["lr_g"],
+        "budget": steps * train["lr_g"] * lr_mul,
+    }

@@ -14,10 +14,10 @@ import pandas as pd
 import torch
 
 from opgan.book import scale_notice
-from opgan.claims import answer
 from opgan.data import ImageSet
 from opgan.environment import provenance
 from opgan.files import write_csv, write_json
+from opgan.findings import answer
 from opgan.invert import InversionConfig
 from opgan.networks import SPACES
 from opgan.presets import PRESETS, inversion_config
@@ -38,7 +38,7 @@ class Page:
 
     @property
     def notice(self) -> str:
-        """Markdown: this scale's settings beside the paper's, and what is not reproduced."""
+        """Markdown: the scale this page ran at, and a link to the settings table."""
         return scale_notice(self.scale)
 
     def claims(self, found: list[dict], glue_name: str) -> str:

@@ -23,6 +23,18 @@ LOG_TITLES = {
     "pl_penalty": "path-length penalty",
 }
 MODULE_GROUP_NAMES = {"mapping": "mapping", "affine": "affine layers", "conv": "convolutions", "torgb": "ToRGB"}
+# Text sizes for figures that the book shows scaled to its column: no text under ~10 pt.
+STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+}
+matplotlib.rcParams.update(STYLE)
+# The widest figure (inches at 100 dpi) whose 10-pt text stays >= 9 px in the book's ~680-px column.
+MAX_WIDTH = 10.0
 
 
 def image_rows(
@@ -36,20 +48,21 @@ def image_rows(
     width = max(block.shape[1] for block in blocks)
     padded = [np.pad(block, [(0, 0), (0, width - block.shape[1])] + [(0, 0)] * (block.ndim - 2)) for block in blocks]
     picture = np.concatenate(padded)
-    inches_per_pixel = 0.025 * scale
+    labels_width = 0.3 + 0.08 * max(len(label) for label in rows)  # the row labels at 10 pt
+    inches_per_pixel = min(0.025 * scale, (MAX_WIDTH - labels_width) / picture.shape[1])
     fig, ax = plt.subplots(
-        figsize=(picture.shape[1] * inches_per_pixel + 1.4, picture.shape[0] * inches_per_pixel + 0.5)
+        figsize=(picture.shape[1] * inches_per_pixel + labels_width, picture.shape[0] * inches_per_pixel + 0.5)
     )
     ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
     tops = np.cumsum([0] + [block.shape[0] for block in blocks])
     ax.set_yticks((tops[:-1] + tops[1:]) / 2)
-    ax.set_yticklabels(list(rows), fontsize=9)
+    ax.set_yticklabels(list(rows))
     ax.tick_params(length=0)
     if column_titles:
         first = next(iter(rows.values()))
         step = first.shape[-1] + 1  # image_grid's padding is 1 pixel
         ax.set_xticks([step * i + step / 2 for i in range(len(column_titles))])
-        ax.set_xticklabels(column_titles, fontsize=8)
+        ax.set_xticklabels(column_titles)
         ax.xaxis.tick_top()
     else:
         ax.set_xticks([])
@@ -67,21 +80,28 @@ def log_panels(
     sharey: bool = False,
     panel_width: float = 4.2,
 ) -> plt.Figure:
-    """Training-log entries against images seen: one panel per key, one line per model."""
-    fig, axes = plt.subplots(1, len(keys), figsize=(panel_width * len(keys), 3.2), sharey=sharey)
-    for ax, key in zip(np.atleast_1d(axes), keys):
+    """Training-log entries against images seen: one panel per key (at most three a row, four as a
+    square), one line per model."""
+    columns = 2 if len(keys) == 4 else min(len(keys), 3)
+    rows = -(-len(keys) // columns)
+    width = min(MAX_WIDTH, panel_width * columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(width, 3.2 * rows), sharey=sharey, squeeze=False)
+    for ax in axes.flat[len(keys) :]:
+        ax.set_visible(False)
+    axes = axes.flat[: len(keys)]
+    for ax, key in zip(axes, keys):
         for label, log in logs.items():
             points = [(entry["images_seen"] / 1000, entry[key]) for entry in log if key in entry]
             if points:
                 x, y = zip(*points)
                 ax.plot(x, y, label=label, linewidth=1)
         ax.set_xlabel("images seen (thousands)")
-        ax.set_title(titles.get(key, key), fontsize=10)
+        ax.set_title(titles.get(key, key))
         ax.grid(alpha=0.3)
-    first = np.atleast_1d(axes)[0]
+    first = axes[0]
     if ylabel:
         first.set_ylabel(ylabel)
-    first.legend(fontsize=7)
+    first.legend()
     fig.tight_layout()
     return fig
 
@@ -103,31 +123,6 @@ def k_axis(ax: plt.Axes, ks: Iterable[int]) -> None:
     ax.set_xlabel("k (style rows per layer)")
 
 
-def metric_bars(
-    rows: list[dict], x: str, metric: str, label: str, ax: plt.Axes | None = None, log_x: bool = False
-) -> plt.Axes:
-    """Mean ± std of one metric against `x`, a line per space (rows from `stats.summarize`)."""
-    ax = ax or plt.gca()
-    for space in dict.fromkeys(row["space"] for row in rows):
-        part = sorted((row for row in rows if row["space"] == space), key=lambda row: row[x])
-        color, marker = SPACE_STYLE.get(space, ("black", "x"))
-        ax.errorbar(
-            [row[x] for row in part],
-            [row[f"{metric}_mean"] for row in part],
-            yerr=[row[f"{metric}_std"] for row in part],
-            label=space,
-            color=color,
-            marker=marker,
-            capsize=3,
-        )
-    if log_x:
-        ax.set_xscale("log")
-    ax.set_xlabel(label)
-    ax.set_ylabel(METRIC_LABEL.get(metric, metric))
-    ax.grid(alpha=0.3, which="both")
-    return ax
-
-
 def sample_quality(quality: list[dict], ks: Iterable[int]) -> plt.Figure:
     """FD-VGG16 of each model's samples against k (one point per model and seed)."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -138,53 +133,112 @@ def sample_quality(quality: list[dict], ks: Iterable[int]) -> plt.Figure:
     return fig
 
 
+CONTROL_LABEL = "the control"  # the k = 1 model given as many rows as the largest k at inversion
+
+
+def seed_points(
+    ax: plt.Axes, rows: list[dict], x: str, y: str, color: str, marker: str, label: str, control: bool = False
+) -> None:
+    """Every training seed as a faint dot (rows: one per seed and x) and the seed means joined by a
+    line; `control` draws hollow markers, set a little to the right of their x (a log axis) so that
+    they do not hide the trained model's, and no line."""
+    by_x: dict[float, list[float]] = {}
+    for row in rows:
+        by_x.setdefault(row[x], []).append(row[y])
+    xs = sorted(by_x)
+    shift = 1.18 if control else 1.0
+    dots = [(value * shift, point) for value in xs for point in by_x[value]]
+    means = [float(np.mean(by_x[value])) for value in xs]
+    hollow = dict(markerfacecolor="white", markeredgewidth=1.5) if control else {}
+    ax.plot(
+        [d[0] for d in dots],
+        [d[1] for d in dots],
+        color=color,
+        marker=marker,
+        linestyle="none",
+        alpha=0.4,
+        markersize=5,
+        **hollow,
+    )
+    ax.plot(
+        [value * shift for value in xs],
+        means,
+        color=color,
+        marker=marker,
+        markersize=8,
+        label=label,
+        linestyle="none" if control else "-",
+        **hollow,
+    )
+
+
 def interpolation_measures(measures: list[dict], ks: Iterable[int], spaces: Iterable[str]) -> plt.Figure:
-    """Midpoint and reconstruction FD-VGG16, mean LPIPS step and evenness of the paths against k,
-    for the models trained with their k (seed 0), a line per space."""
+    """Midpoint FD-VGG16 (and the reconstructions'), mean LPIPS step and evenness of the paths
+    against k: every training seed a dot, a line through the seed means per space, and the control
+    (trained with k = 1, inverted with the largest k's rows) as hollow markers."""
     ks = list(ks)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    fig, axes = plt.subplots(1, 3, figsize=(MAX_WIDTH, 4.4), layout="constrained")
+    panels = (
+        ("fd_midpoints", "midpoint FD-VGG16 vs real ↓"),
+        ("mean_step_lpips", "mean LPIPS step along the path"),
+        ("evenness", "largest / mean step (1 = even)"),
+    )
     for space in spaces:
-        part = [m for m in measures if m["space"] == space and m["trained_k"] == m["k"] and m["seed"] == 0]
         color, marker = SPACE_STYLE[space]
+        trained = [m for m in measures if m["space"] == space and m["trained_k"] == m["k"]]
+        control = [m for m in measures if m["space"] == space and m["trained_k"] != m["k"]]
+        for ax, (column, _) in zip(axes, panels):
+            seed_points(ax, trained, "k", column, color, marker, space)
+            if control:
+                seed_points(ax, control, "k", column, color, marker, f"{CONTROL_LABEL}, {space}", control=True)
+        trained_means = {}
+        for m in trained:
+            trained_means.setdefault(m["k"], []).append(m["fd_endpoints"])
+        xs = sorted(trained_means)
         axes[0].plot(
-            [m["k"] for m in part],
-            [m["fd_midpoints"] for m in part],
-            marker=marker,
-            color=color,
-            label=f"{space}: midpoints",
+            xs, [np.mean(trained_means[k]) for k in xs], color=color, linestyle=":", label=f"{space}: reconstructions"
         )
-        axes[0].plot(
-            [m["k"] for m in part],
-            [m["fd_endpoints"] for m in part],
-            marker=marker,
-            color=color,
-            linestyle=":",
-            label=f"{space}: reconstructions",
-        )
-        axes[1].plot(
-            [m["k"] for m in part], [m["mean_step_lpips"] for m in part], marker=marker, color=color, label=space
-        )
-        axes[2].plot([m["k"] for m in part], [m["evenness"] for m in part], marker=marker, color=color, label=space)
-    for ax, label in zip(
-        axes, ("FD-VGG16 vs real ↓", "mean LPIPS step along the path", "largest / mean step (1 = even)")
-    ):
+    for ax, (_, label) in zip(axes, panels):
         k_axis(ax, ks)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
     return fig
 
 
-def reconstruction_vs(summary: list[dict], metrics: Iterable[str] = ("psnr", "ssim", "lpips")) -> plt.Figure:
-    """The central figure: each metric against k and against the used latent size (log axes)."""
+def reconstruction_vs(
+    rows: list[dict], control: list[dict] | None = None, metrics: Iterable[str] = ("psnr", "ssim", "lpips")
+) -> plt.Figure:
+    """The central figure: each metric against k (top) and against the number of latent values the
+    layers use (bottom), every training seed a dot (its mean over the test images), a line through
+    the seed means per space, and the control (`control` rows) as hollow markers."""
+    import pandas as pd
+
     metrics = list(metrics)
-    fig, axes = plt.subplots(2, len(metrics), figsize=(4.2 * len(metrics), 6.4))
+    fig, axes = plt.subplots(2, len(metrics), figsize=(MAX_WIDTH, 7.0))
+    keys = ["k", "space", "seed", "used_latent_size"]
+    per_seed = pd.DataFrame(rows).groupby(keys, sort=False)[metrics].mean().reset_index().to_dict("records")
+    per_seed_control = (
+        pd.DataFrame(control).groupby(keys, sort=False)[metrics].mean().reset_index().to_dict("records")
+        if control
+        else []
+    )
     for column, metric in enumerate(metrics):
-        metric_bars(summary, "k", metric, "k (style rows per layer)", axes[0, column])
-        k_axis(axes[0, column], (row["k"] for row in summary))
-        metric_bars(summary, "used_latent_size", metric, "latent size (free values used)", axes[1, column], log_x=True)
-    axes[0, 0].legend(title="space")
+        for space in dict.fromkeys(row["space"] for row in per_seed):
+            color, marker = SPACE_STYLE.get(space, ("black", "x"))
+            for row_index, x in enumerate(("k", "used_latent_size")):
+                ax = axes[row_index, column]
+                seed_points(ax, [r for r in per_seed if r["space"] == space], x, metric, color, marker, space)
+                part = [r for r in per_seed_control if r["space"] == space]
+                if part:
+                    seed_points(ax, part, x, metric, color, marker, f"{CONTROL_LABEL}, {space}", control=True)
+        k_axis(axes[0, column], (row["k"] for row in per_seed))
+        axes[1, column].set_xscale("log")
+        axes[1, column].set_xlabel("latent size (free values used)")
+        for ax in axes[:, column]:
+            ax.set_ylabel(METRIC_LABEL.get(metric, metric))
+            ax.grid(alpha=0.3, which="both")
+    axes[0, 0].legend()
     fig.tight_layout()
     return fig
 
@@ -205,18 +259,20 @@ def convergence(
         ax.fill_between(steps, q[0], q[-1], color=line.get_color(), alpha=0.15)
     ax.set_xlabel("optimization step")
     ax.set_ylabel(ylabel or METRIC_LABEL.get(metric, metric))
-    ax.set_title(f"median and {quantiles[0]:.0%}–{quantiles[-1]:.0%} quantiles across images", fontsize=10)
+    ax.set_title(f"median and {quantiles[0]:.0%}–{quantiles[-1]:.0%} quantiles across images")
     if metric in ("lpips", "mse"):
         ax.set_yscale("log")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend()
     fig.tight_layout()
     return fig
 
 
 def singular_values(spectra: dict[str, dict[str, torch.Tensor]]) -> plt.Figure:
     """Singular value spectra of the affine layers, one panel per model, one line per layer."""
-    fig, axes = plt.subplots(1, len(spectra), figsize=(5 * len(spectra), 3.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(spectra), figsize=(min(MAX_WIDTH, 3.6 * len(spectra)), 3.6), sharey=True, squeeze=False
+    )
     for ax, (label, layers) in zip(axes[0], spectra.items()):
         cmap = matplotlib.colormaps["viridis"]
         for index, (name, values) in enumerate(layers.items()):
@@ -229,10 +285,14 @@ def singular_values(spectra: dict[str, dict[str, torch.Tensor]]) -> plt.Figure:
             )
         ax.set_yscale("log")
         ax.set_xlabel("index")
-        ax.set_title(label, fontsize=10)
+        ax.set_title(label)
         ax.grid(alpha=0.3, which="both")
     axes[0, 0].set_ylabel("singular value")
-    axes[0, -1].legend(fontsize=6, ncol=2)
+    layers = max(len(layers) for layers in spectra.values())
+    colors = matplotlib.cm.ScalarMappable(
+        matplotlib.colors.Normalize(1, max(2, layers)), matplotlib.colormaps["viridis"]
+    )
+    fig.colorbar(colors, ax=axes[0, -1], label="layer (first → last)")
     fig.tight_layout()
     return fig
 
@@ -250,15 +310,20 @@ def distance_from_init(logs: dict[str, list[dict]], groups: tuple[str, ...] = tu
     )
 
 
-def table(rows: list[dict] | pd.DataFrame, digits: int = 3, index: bool = False) -> pd.io.formats.style.Styler:
+def table(
+    rows: list[dict] | pd.DataFrame, digits: int = 3, index: bool = False, caption: str = ""
+) -> pd.io.formats.style.Styler:
     """A table for a page: integers as integers, other numbers to `digits` decimals, missing values
-    blank, and no row numbers unless `index` (a meaningful index, e.g. after set_index)."""
+    blank, no row numbers unless `index` (a meaningful index, e.g. after set_index), and `caption`
+    above it."""
     frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
     for column in frame.columns:  # integers with gaps arrive as floats with NaN: show them as integers
         values = frame[column]
         if pd.api.types.is_float_dtype(values) and values.isna().any() and (values.dropna() % 1 == 0).all():
             frame[column] = values.astype("Int64")
     styled = frame.style.format(precision=digits, na_rep="", thousands=None)
+    if caption:
+        styled = styled.set_caption(caption)
     return styled if index else styled.hide(axis="index")
 
 
@@ -275,3 +340,58 @@ def readable_summary(
             )
         rows.append(shown)
     return rows
+
+
+def forest(rows: list[dict]) -> plt.Figure:
+    """Every claim's improvement and 95% interval, in units of its tolerance (a symmetric log axis:
+    linear within ±2 tolerances), grouped like the claims table; the shaded band is ± the tolerance
+    (a bar judged against a fixed threshold sits at 0), and colour and marker say the verdict."""
+    from opgan import findings
+
+    limit = 50.0
+    groups = [
+        (title, [r for r in rows if findings.source(r["claim"]).group == group])
+        for group, title in findings.GROUPS.items()
+    ]
+    groups = [(title, chosen) for title, chosen in groups if chosen]
+    lines = sum(len(chosen) + 1 for _, chosen in groups)
+    fig, ax = plt.subplots(figsize=(9.5, 0.3 * lines + 1.2))
+    markers = {"agrees": "o", "contradicted": "X", "no material gain": "D", "inconclusive": "s"}
+    y, ticks, labels, headers = 0.0, [], [], []
+    for title, chosen in groups:
+        ticks.append(y)
+        labels.append(title)
+        headers.append(len(labels) - 1)
+        y -= 1
+        for row in chosen:
+            value, low, high, tolerance = findings.forest_position(row)
+            ax.add_patch(plt.Rectangle((-tolerance, y - 0.4), 2 * tolerance, 0.8, color="0.88", zorder=0))
+            color = findings.VERDICT_COLORS.get(row["verdict"], "black")
+            shown = [min(max(end, -limit), limit) for end in (low, value, high)]
+            ax.plot([shown[0], shown[2]], [y, y], color=color, lw=2)
+            ax.plot([shown[1]], [y], marker=markers.get(row["verdict"], "o"), color=color, ms=6)
+            ticks.append(y)
+            labels.append(findings.label(row, short=True))
+            y -= 1
+    ax.set_xscale("symlog", linthresh=2)
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(labels)
+    for index in headers:
+        ax.get_yticklabels()[index].set_fontweight("bold")
+    ax.set_ylim(y + 0.4, 0.6)
+    ax.set_xlim(-limit, limit)
+    ticks_x = [-50, -10, -2, -1, 0, 1, 2, 10, 50]
+    ax.set_xticks(ticks_x)
+    ax.set_xticklabels([f"{t:g}".replace("-", "−") for t in ticks_x])
+    ax.set_xlabel("improvement ÷ tolerance  (> 0: the paper's side is better)")
+    handles = [
+        plt.Line2D([], [], color=findings.VERDICT_COLORS[v], marker=m, lw=2, label=v) for v, m in markers.items()
+    ]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False)
+    ax.tick_params(axis="both", length=2)
+    ax.grid(axis="x", color="0.93", lw=0.6)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    fig.tight_layout()
+    return fig

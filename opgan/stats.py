@@ -40,6 +40,8 @@ class Estimate:
     images: int = 0
     seeds: int = 1  # training seeds per side (the smaller side's)
     method: str = ""  # the interval and its unit of resampling, for the claims table
+    baseline: float = math.nan  # the two sides' values the improvement compares (grand means)
+    candidate: float = math.nan
 
     @property
     def half_width(self) -> float:
@@ -182,7 +184,7 @@ def seed_comparison(
     else:
         method = f"t with {item_share} only (one training seed on a side: the spread between trainings is unmeasured)"
     method += f", df {df:.1f}"
-    return Estimate(value, ends[0], ends[1], level, items, min(len(base), len(cand)), method)
+    return Estimate(value, ends[0], ends[1], level, items, min(len(base), len(cand)), method, base_mean, cand_mean)
 
 
 def threshold_comparison(

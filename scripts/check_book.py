@@ -1,10 +1,13 @@
 """Opens every page of a built book in headless Chromium and checks what a reader sees.
 
-For each page: the main column does not overflow sideways, every image loaded, no error text or
-traceback is shown, every figure has a caption (and every output image sits in a figure), and every
-equation was typeset by MathJax.  A screenshot of each page's first screens is saved for people to
-look at.  Without Chromium the check is skipped with a message (exit 0), so machines that cannot
-install it still run the rest of `make test`.
+For each page, at a desktop width (1280 px) and a phone width (420 px): the page does not scroll
+sideways and the claims table fits the screen; at the desktop width also: the main column does not
+overflow, every image loaded, no error text or traceback is shown, every figure has a caption (and
+every output image sits in a figure, opens at full resolution on click, and its smallest text is at
+least 9 px as displayed), every equation was typeset by MathJax, and no link points to a GitHub
+repository other than the book's configured one or those its references cite.  Screenshots of each
+page at both widths are saved for people to look at.  Without Chromium the check is skipped with
+a message (exit 0), so machines that cannot install it still run the rest of `make test`.
 
     python scripts/check_book.py runs/book-smoke/book/_build/html --screenshots runs/book-smoke/book/_build/screenshots
 """
@@ -23,6 +26,11 @@ from pathlib import Path
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 MARKER = "opgan-browser-check"
+WIDTHS = (1280, 420)  # desktop, phone
+# The smallest text of a figure in its PNG: opgan.plots.STYLE's 10 pt at the 100 dpi figures are
+# drawn with; displayed, it shrinks by the image's scale.
+SMALLEST_TEXT_PX = 10 * 100 / 72
+MIN_TEXT_PX = 9.0
 # Runs in the page once it has loaded and MathJax has finished; leaves its findings in the DOM.
 PROBE = """
 <script>
@@ -47,6 +55,13 @@ window.addEventListener("load", async () => {
                          && figure.querySelector("figcaption").innerText.trim())).length,
     output_images_outside_figures: [...main.querySelectorAll(".cell_output img")]
       .filter(img => !img.closest("figure")).length,
+    page_overflow_px: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
+    claims_cells_cut: [...document.querySelectorAll("table.claims-table td")].filter(shown)
+      .filter(cell => cell.getBoundingClientRect().right > window.innerWidth + 1).length,
+    figure_text_px: [...main.querySelectorAll(".cell_output img")].filter(img => img.naturalWidth > 0)
+      .map(img => SMALLEST_TEXT_PX * img.getBoundingClientRect().width / img.naturalWidth),
+    figures_not_clickable: [...main.querySelectorAll(".cell_output img")].filter(img => !img.closest("a[href]")).length,
+    github_links: [...document.querySelectorAll("a[href*='github.com']")].map(a => a.href),
     equations: main.querySelectorAll(".math").length,
     equations_not_typeset: [...main.querySelectorAll(".math")]
       .filter(math => !math.querySelector("mjx-container")).length,
@@ -57,14 +72,16 @@ window.addEventListener("load", async () => {
   document.body.appendChild(out);
 });
 </script>
-""".replace("MARKER", MARKER)
+""".replace("MARKER", MARKER).replace("SMALLEST_TEXT_PX", str(SMALLEST_TEXT_PX))
 
 
 def find_browser() -> str | None:
     return next((path for path in map(shutil.which, BROWSERS) if path), None)
 
 
-def run_browser(browser: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+def run_browser(
+    browser: str, *args: str, timeout: int = 120, width: int = 1280, height: int = 900
+) -> subprocess.CompletedProcess:
     # A fresh profile each time, and no background networking: offline machines refuse those
     # connections, and Chromium would keep retrying them.
     with tempfile.TemporaryDirectory(prefix="opgan-chromium-") as profile:
@@ -80,21 +97,22 @@ def run_browser(browser: str, *args: str, timeout: int = 120) -> subprocess.Comp
             "--disable-component-update",
             "--disable-sync",
             f"--user-data-dir={profile}",
-            "--window-size=1280,900",
+            f"--window-size={width},{height}",
             "--virtual-time-budget=20000",
         ]
         return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def check_page(browser: str, page: Path) -> dict:
-    """The probe's findings for one page (an instrumented copy is opened beside it, then removed)."""
+def check_page(browser: str, page: Path, width: int = 1280) -> dict:
+    """The probe's findings for one page at a window `width` (an instrumented copy is opened beside
+    it, then removed)."""
     probe = page.with_name(f".check-{page.name}")
     source = page.read_text(encoding="utf-8")
     probe.write_text(
         source.replace("</body>", PROBE + "</body>") if "</body>" in source else source + PROBE, encoding="utf-8"
     )
     try:
-        dom = run_browser(browser, "--dump-dom", probe.resolve().as_uri()).stdout
+        dom = run_browser(browser, "--dump-dom", probe.resolve().as_uri(), width=width).stdout
     finally:
         probe.unlink(missing_ok=True)
     found = re.search(rf'<pre id="{MARKER}"[^>]*>(.*?)</pre>', dom, flags=re.DOTALL)
@@ -103,11 +121,33 @@ def check_page(browser: str, page: Path) -> dict:
     return json.loads(html.unescape(found.group(1)))
 
 
-def problems(report: dict) -> list[str]:
-    """What a reader would see go wrong, in words (empty when the page is fine)."""
+def allowed_repositories(html_folder: Path) -> list[str]:
+    """The GitHub addresses a page may link to: the book's configured repository (book/_config.yml)
+    and those its references cite (references.bib)."""
+    book = html_folder.parent.parent
+    allowed = []
+    config = book / "_config.yml"
+    if config.is_file():
+        found = re.search(r"^repository:\s*\n\s+url:\s*(\S+)", config.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        if found:
+            allowed.append(found.group(1).rstrip("/"))
+    bib = book / "references.bib"
+    if bib.is_file():
+        allowed += re.findall(r"https://github\.com/[\w.-]+/[\w.-]+", bib.read_text(encoding="utf-8"))
+    return allowed
+
+
+def problems(report: dict, width: int = 1280, allowed: list[str] = ()) -> list[str]:
+    """What a reader would see go wrong at a window `width`, in words (empty when the page is fine)."""
     found = []
     if report.get("probe_did_not_run"):
         return ["the page did not finish loading"]
+    if report["page_overflow_px"] > 1:
+        found.append(f"the page scrolls sideways by {report['page_overflow_px']} px")
+    if report["claims_cells_cut"]:
+        found.append(f"{report['claims_cells_cut']} claims-table cell(s) run past the screen")
+    if width < 1280:  # the rest is about content, the same at every width
+        return found
     if report["overflow_px"] > 1:
         found.append(f"the main column overflows by {report['overflow_px']} px")
     if report["broken_images"]:
@@ -118,6 +158,16 @@ def problems(report: dict) -> list[str]:
         found.append(f"{report['figures_without_caption']} figure(s) without a caption")
     if report["output_images_outside_figures"]:
         found.append(f"{report['output_images_outside_figures']} output image(s) not in a captioned figure")
+    small = [size for size in report["figure_text_px"] if size < MIN_TEXT_PX]
+    if small:
+        found.append(
+            f"{len(small)} figure(s) with text under {MIN_TEXT_PX:g} px as displayed (smallest {min(small):.1f} px)"
+        )
+    if report["figures_not_clickable"]:
+        found.append(f"{report['figures_not_clickable']} figure(s) do not open at full resolution")
+    foreign = sorted({link for link in report["github_links"] if not any(link.startswith(a) for a in allowed)})
+    if foreign:
+        found.append(f"links to repositories that are not the book's: {foreign[:3]}")
     if report["equations_not_typeset"]:
         found.append(f"{report['equations_not_typeset']} of {report['equations']} equation(s) not typeset")
     return found
@@ -143,20 +193,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     screenshots = args.screenshots or args.html.parent / "screenshots"
     screenshots.mkdir(parents=True, exist_ok=True)
+    allowed = allowed_repositories(args.html)
     failed = 0
     for page in pages:
-        report = check_page(browser, page)
-        found = problems(report)
-        shot = screenshots / f"{page.stem}.png"
-        run_browser(browser, f"--screenshot={shot.resolve()}", "--window-size=1280,2400", page.resolve().as_uri())
-        summary = (
-            f"{report.get('figures', 0)} figures, {report.get('equations', 0)} equations"
-            if not found
-            else "; ".join(found)
-        )
-        print(f"{'ok  ' if not found else 'FAIL'} {page.name}: {summary} (screenshot {shot})")
+        found, notes = [], []
+        for width in WIDTHS:
+            report = check_page(browser, page, width)
+            found += [f"{width} px: {problem}" for problem in problems(report, width, allowed)]
+            suffix = "" if width == WIDTHS[0] else f"-{width}"
+            shot = screenshots / f"{page.stem}{suffix}.png"
+            run_browser(browser, f"--screenshot={shot.resolve()}", page.resolve().as_uri(), width=width, height=2400)
+            if width == WIDTHS[0]:
+                text = report.get("figure_text_px") or []
+                notes.append(
+                    f"{report.get('figures', 0)} figures"
+                    + (f" (smallest text {min(text):.1f} px)" if text else "")
+                    + f", {report.get('equations', 0)} equations"
+                )
+        summary = "; ".join(found) if found else ", ".join(notes)
+        print(f"{'ok  ' if not found else 'FAIL'} {page.name}: {summary} (screenshots in {screenshots})")
         failed += bool(found)
-    print(f"browser check: {len(pages) - failed} of {len(pages)} pages fine ({browser})")
+    widths = " and ".join(map(str, WIDTHS))
+    print(f"browser check: {len(pages) - failed} of {len(pages)} pages fine at {widths} px ({browser})")
     return 1 if failed else 0
 
 

@@ -20,7 +20,7 @@ import argparse
 import time
 from pathlib import Path
 
-from opgan import claims
+from opgan import claims, findings
 from opgan.environment import code_version
 from opgan.files import write_csv
 from opgan.presets import PRESETS, inversion_config
@@ -76,7 +76,7 @@ def main() -> None:
                     "seconds_so_far": round(time.perf_counter() - start),
                 }
             )
-            print(claims.sentence(found), flush=True)
+            print(findings.sentence(found), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_csv(args.out, rows)
     print(f"wrote {args.out} ({time.perf_counter() - start:.0f} s)")

@@ -3,6 +3,7 @@
 
 import torch
 
+from opgan import claims
 from opgan.networks import Generator, ModelConfig
 
 # The tests' tiny architecture: 16 px grayscale, 8 channels in every layer (128 / resolution, capped
@@ -41,3 +42,28 @@ def tiny_generator(k: int = 1, seed: int = 0) -> Generator:
     """A generator of the tiny architecture seeded for repeatable weights, in eval mode."""
     torch.manual_seed(seed)
     return Generator(tiny_model_config(k=k)).eval()
+
+
+def _lpips_rows(values):
+    return [{"image": f"img{i}", "lpips": float(v)} for i, v in enumerate(values)]
+
+
+def opposite_claims(reverse: bool) -> list[dict]:
+    """The reconstruction claim and the control on synthetic seeds: k = 64 much better than k = 1,
+    and no better than the control; `reverse` makes k = 64 much worse than k = 1 and the control
+    much worse than k = 64."""
+    generator = torch.Generator().manual_seed(0)
+    good = [_lpips_rows(0.10 + 0.01 * torch.randn(16, generator=generator)) for _ in range(3)]
+    bad = [_lpips_rows(0.30 + 0.01 * torch.randn(16, generator=generator)) for _ in range(3)]
+    same = [_lpips_rows(0.10 + 0.01 * torch.randn(16, generator=generator)) for _ in range(3)]
+    improves = (bad, good) if not reverse else (good, bad)
+    control = (same, good) if not reverse else (bad, good)
+    return [
+        claims.reconstruction_claim("Reconstruction improves with k", "k = 64 vs k = 1", *improves, space="w"),
+        claims.reconstruction_claim(
+            "Training with rows beats free values at equal latent size",
+            "trained with 64 rows vs k = 1 given 64 rows",
+            *control,
+            space="w",
+        ),
+    ]

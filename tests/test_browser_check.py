@@ -40,3 +40,38 @@ def test_a_broken_page_fails_and_a_clean_one_passes(tmp_path):
     found = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken)))
     for words in ("overflows", "did not load", "error text", "without a caption", "not in a captioned figure"):
         assert words in found, found
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine (apt-get install chromium)")
+@pytest.mark.slow
+def test_figures_links_and_the_claims_table_are_checked_at_both_widths(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (1600, 300), "white").save(tmp_path / "wide.png")  # shown at 600 px: text shrinks 2.7x
+    Image.new("RGB", (500, 300), "white").save(tmp_path / "small.png")
+    figure = '<figure><div class="cell_output">{image}</div><figcaption>Figure 1: a caption.</figcaption></figure>'
+    table = '<table class="claims-table"><tr><td style="min-width: {width}px">a claim</td></tr></table>'
+    clean = tmp_path / "clean.html"
+    clean.write_text(
+        PAGE.replace("width: 600px", "max-width: 600px").format(
+            body=figure.format(image='<a href="small.png"><img src="small.png" style="max-width: 100%"></a>')
+            + table.format(width=100)
+            + '<a href="https://github.com/yohan-pg/stylegan2-ada-pytorch">the authors\' code</a>'
+        )
+    )
+    allowed = ["https://github.com/yohan-pg/stylegan2-ada-pytorch"]
+    for width in check_book.WIDTHS:
+        assert check_book.problems(check_book.check_page(BROWSER, clean, width), width, allowed) == [], width
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        PAGE.replace("width: 600px", "max-width: 600px").format(
+            body=figure.format(image='<img src="wide.png" style="width: 100%">')
+            + table.format(width=800)
+            + '<a href="https://github.com/someone-else/opgan">repository</a>'
+        )
+    )
+    desktop = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken, 1280), 1280, allowed))
+    for words in ("text under 9 px", "do not open at full resolution", "someone-else"):
+        assert words in desktop, desktop
+    phone = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken, 420), 420, allowed))
+    assert "claims-table cell(s) run past the screen" in phone and "scrolls sideways" in phone, phone

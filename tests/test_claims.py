@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from opgan import claims
+from opgan import claims, findings
 
 
 def _rows(values):
@@ -18,7 +18,7 @@ def test_reconstruction_claim_flips_when_the_results_say_the_opposite():
     assert backward["verdict"] == "contradicted"
     assert forward["ci_low"] < forward["improvement"] < forward["ci_high"]
     assert "Welch" in forward["interval"]
-    assert "agrees" in claims.sentence(forward) and "0.01" in claims.sentence(forward)
+    assert "agrees" in findings.sentence(forward) and "0.01" in findings.sentence(forward)
 
 
 def test_a_small_gain_is_no_material_gain():
@@ -129,16 +129,23 @@ def test_out_of_domain_claims_take_every_seed():
 
 def test_a_reduced_rate_that_stayed_at_initialization_is_not_tamer_than_it():
     rows = []
-    for model, ratios in (
-        ("regular", [3.0, 3.2, 3.4, 3.1]),
-        ("reduced", [2.4, 2.5, 2.4, 2.6]),
-        ("init", [2.4, 2.5, 2.4, 2.6]),
-    ):
-        rows += [{"model": model, "largest_over_median": ratio} for ratio in ratios]
+    for seed, shift in enumerate((0.0, 0.02, -0.02)):  # three trainings per side
+        for model, ratios in (
+            ("regular", [3.0, 3.2, 3.4, 3.1]),
+            ("reduced", [2.4, 2.5, 2.4, 2.6]),
+            ("init", [2.4, 2.5, 2.4, 2.6]),
+        ):
+            rows += [{"model": model, "seed": seed, "largest_over_median": ratio + shift} for ratio in ratios]
     versus_regular, versus_initial = claims.affine_claims(rows, "regular", "reduced", initial="init")
-    assert versus_regular["verdict"] == "agrees"
+    assert versus_regular["verdict"] == "agrees" and versus_regular["seeds"] == 3 and versus_regular["images"] == 4
+    assert (
+        "Welch t over training seeds" in versus_regular["interval"] and "layer variance" in versus_regular["interval"]
+    )
     assert versus_initial["improvement"] == 0 and versus_initial["verdict"] == "no material gain"
     assert len(claims.affine_claims(rows, "regular", "reduced")) == 1
+    # the opposite result flips the verdict
+    flipped = claims.affine_claims(rows, "reduced", "regular")[0]
+    assert flipped["verdict"] == "contradicted"
 
 
 def test_generation_claims_take_every_seed_a_recipe_variant_was_trained_at():

@@ -1,0 +1,100 @@
+"""The claims for readers: sources, numbers in their own units, sentences and the standalone table."""
+
+import html
+import re
+
+import yaml
+from helpers import opposite_claims
+from test_results_page import ROOT
+
+from opgan import claims, findings
+
+
+def test_every_claim_the_book_makes_has_a_source_and_a_group():
+    names = [
+        "Generation quality kept",
+        "The paper's path-length regularization keeps generation quality (k = 1)",
+        "Reconstruction improves with k",
+        "k = 64 in W beats k = 1 in W+",
+        "Training with rows beats free values at equal latent size",
+        "Near-perfect reconstruction",
+        "Out-of-domain images reconstruct better with k",
+        "Out of domain, training with rows beats free values at equal latent size",
+        "Editability kept: midpoints as realistic",
+        "Editability at equal latent size: trained rows vs free values",
+        "Reduced affine lr tames the spectrum",
+        "Reduced affine lr tames the spectrum beyond its initialization",
+    ]
+    groups = {name: findings.source(name).group for name in names}
+    assert groups["Reduced affine lr tames the spectrum"] == "paper"
+    assert groups["Reduced affine lr tames the spectrum beyond its initialization"] == "control"
+    assert groups["Training with rows beats free values at equal latent size"] == "control"
+    assert groups["The paper's path-length regularization keeps generation quality (k = 1)"] == "recipe"
+    assert all(findings.source(name).paper and findings.source(name).evidence.endswith((".html", "")) for name in names)
+    assert "near-perfect image reconstruction" in findings.source("Near-perfect reconstruction").paper
+
+
+def test_numbers_read_in_their_own_units_with_two_significant_digits():
+    assert findings.significant(0.249846) == "0.25" and findings.significant(-0.0015503) == "−0.0016"
+    assert findings.significant(float("nan")) == "–"
+    relative = {
+        "metric": "KID-VGG16 (relative)",
+        "improvement": -0.1555,
+        "ci_low": -0.6765,
+        "ci_high": 0.2035,
+        "kind": "kept",
+        "tolerance": 0.1,
+        "claim": "Generation quality kept",
+    }
+    assert findings.interval(relative) == "−16% [−68%, +20%]"
+    assert findings.bar(relative) == "no worse by more than 10% (improvement > −10%)"
+    row = opposite_claims(False)[0]
+    assert findings.interval(row).endswith("LPIPS-VGG") and findings.interval(row).startswith("+0.2")
+    assert findings.bar(row) == "better by more than 0.01 LPIPS-VGG (improvement > +0.01)"
+    assert findings.sides(row) == ("k = 1", "k = 64")
+
+
+def test_the_table_stands_alone_and_stacks_on_narrow_screens():
+    rows = opposite_claims(False)
+    table = findings.claims_html(rows, caption="2 comparisons")
+    assert (
+        table.count('data-label="verdict"') == 2
+        and "The paper's claims" in table
+        and "This reproduction's controls" in table
+    )
+    cells = re.findall(r'<td data-label="compared \(mean\)">(.*?)</td>', table)
+    base, cand = rows[0]["baseline_value"], rows[0]["candidate_value"]
+    assert findings.significant(cand, 3) in html.unescape(cells[0]) and findings.significant(base, 3) in html.unescape(
+        cells[0]
+    )
+    assert 'href="02_reconstruction.html#' in table
+    css = (ROOT / "book" / "_static" / "opgan.css").read_text()
+    assert "table.claims-table td::before" in css and "attr(data-label)" in css
+
+
+def test_the_sentences_follow_the_verdicts():
+    measured, reversed_ = findings.findings(opposite_claims(False)), findings.findings(opposite_claims(True))
+    assert "agrees in W" in measured[0] and "contradicted in W" in reversed_[0]
+    assert "the gain comes from the free values" in measured[1]
+    assert "the model trained with rows beats the control" in reversed_[1]
+
+
+def test_the_forest_plot_places_rows_in_units_of_their_tolerance():
+    rows = opposite_claims(False)
+    value, low, high, band = findings.forest_position(rows[0])
+    assert band == 1.0 and low < value < high and abs(value - rows[0]["improvement"] / 0.01) < 1e-9
+    bar_row = claims.near_perfect_claims(
+        64, [[{"image": "a", "psnr": 31.0, "lpips": 0.04}, {"image": "b", "psnr": 32.0, "lpips": 0.03}]] * 2
+    )[0]
+    assert findings.forest_position(bar_row)[3] == 0.0  # judged against a fixed bar: no band
+    from opgan import plots
+
+    figure = plots.forest(rows + [bar_row])
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert "The paper's claims" in labels and any("Trained rows beat the control" in label for label in labels)
+
+
+def test_the_reproduction_can_be_cited():
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0" and citation["title"].startswith("opgan")
+    assert "2205.06304" in citation["preferred-citation"]["url"]
