@@ -324,7 +324,8 @@ def limits(row: dict) -> str:
     else:
         items = f"{row['images']} test images"
     seeds = row["seeds"]
-    return f"{seeds} training seed{'s' if seeds != 1 else ''} per side × {items}; {row.get('interval', '')}"
+    note = f"; {row['note']}" if row.get("note") else ""
+    return f"{seeds} training seed{'s' if seeds != 1 else ''} per side × {items}{note}; {row.get('interval', '')}"
 
 
 # ---------------------------------------------------------------------------------- sentences
