@@ -179,7 +179,7 @@ def reconstruction_comparisons(k_max: int, spaces: Sequence[str], control: bool)
             Comparison(
                 "Training with rows beats free values at equal latent size",
                 f"Training with rows beats free values ({space})",
-                f"trained with {k_max} rows vs k = 1 given {k_max} rows",
+                f"trained with {k_max} rows vs the control (k = 1 given {k_max} rows)",
                 space,
                 (k_max, space, True),
                 (k_max, space, False),
@@ -230,7 +230,7 @@ def out_of_domain_claims(
         found.append(
             reconstruction_claim(
                 "Out of domain, training with rows beats free values at equal latent size",
-                f"trained with {k_max} rows vs k = 1 given {k_max} rows",
+                f"trained with {k_max} rows vs the control (k = 1 given {k_max} rows)",
                 control,
                 large,
                 "w+",
@@ -327,7 +327,7 @@ def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: 
         ("Editability kept: midpoints as realistic", f"k = {k_max} vs k = 1", "k = 1"),
         (
             "Editability at equal latent size: trained rows vs free values",
-            f"trained with {k_max} rows vs k = 1 given {k_max} rows",
+            f"trained with {k_max} rows vs the control (k = 1 given {k_max} rows)",
             "k = 1 given rows",
         ),
     ]

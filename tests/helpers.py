@@ -62,7 +62,7 @@ def opposite_claims(reverse: bool) -> list[dict]:
         claims.reconstruction_claim("Reconstruction improves with k", "k = 64 vs k = 1", *improves, space="w"),
         claims.reconstruction_claim(
             "Training with rows beats free values at equal latent size",
-            "trained with 64 rows vs k = 1 given 64 rows",
+            "trained with 64 rows vs the control (k = 1 given 64 rows)",
             *control,
             space="w",
         ),
