@@ -51,25 +51,18 @@ def test_figures_links_and_the_claims_table_are_checked_at_both_widths(tmp_path)
     Image.new("RGB", (500, 300), "white").save(tmp_path / "small.png")
     figure = '<figure><div class="cell_output">{image}</div><figcaption>Figure 1: a caption.</figcaption></figure>'
     table = '<table class="claims-table"><tr><td style="min-width: {width}px">a claim</td></tr></table>'
-    clean = tmp_path / "clean.html"
-    clean.write_text(
-        PAGE.replace("width: 600px", "max-width: 600px").format(
-            body=figure.format(image='<a href="small.png"><img src="small.png" style="max-width: 100%"></a>')
-            + table.format(width=100)
-            + '<a href="https://github.com/yohan-pg/stylegan2-ada-pytorch">the authors\' code</a>'
-        )
-    )
+
+    def page(name: str, image: str, table_width: int, link: str) -> Path:
+        path = tmp_path / f"{name}.html"
+        body = figure.format(image=image) + table.format(width=table_width) + f'<a href="{link}">a repository</a>'
+        path.write_text(PAGE.replace("width: 600px", "max-width: 600px").format(body=body))
+        return path
+
     allowed = ["https://github.com/yohan-pg/stylegan2-ada-pytorch"]
+    clean = page("clean", '<a href="small.png"><img src="small.png" style="max-width: 100%"></a>', 100, allowed[0])
     for width in check_book.WIDTHS:
         assert check_book.problems(check_book.check_page(BROWSER, clean, width), width, allowed) == [], width
-    broken = tmp_path / "broken.html"
-    broken.write_text(
-        PAGE.replace("width: 600px", "max-width: 600px").format(
-            body=figure.format(image='<img src="wide.png" style="width: 100%">')
-            + table.format(width=800)
-            + '<a href="https://github.com/someone-else/opgan">repository</a>'
-        )
-    )
+    broken = page("broken", '<img src="wide.png" style="width: 100%">', 800, "https://github.com/someone-else/opgan")
     desktop = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken, 1280), 1280, allowed))
     for words in ("text under 9 px", "do not open at full resolution", "someone-else"):
         assert words in desktop, desktop
