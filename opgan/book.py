@@ -208,8 +208,9 @@ def scale_notice(scale: str) -> str:
     """Markdown for the top of a book page: the scale it ran at in one sentence (read from PRESETS)
     and a link to the one settings table, beside the paper's, on the results page."""
     ours = describe_scale(scale)
+    images = preset_row(scale)["train"]["total_images"]
     return (
-        f"This page ran at the `{scale}` scale: {ours['data']}; trained on {ours['training'].split(', batch')[0]}; "
+        f"This page ran at the `{scale}` scale: {ours['data']}; trained on {images:,} images; "
         f"inverted with {ours['inversion']}. Every setting beside the paper's, and what no scale reproduces: "
         "{ref}`the settings table <settings>`."
     )

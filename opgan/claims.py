@@ -106,12 +106,11 @@ def fd_claim(
             nan,
             nan,
             nan,
-            0.95,
-            items,
-            min(len(base), len(cand)),
-            "none: a mean KID <= 0",
-            base.mean().item(),
-            cand.mean().item(),
+            images=items,
+            seeds=min(len(base), len(cand)),
+            method="none: a mean KID <= 0",
+            baseline=base.mean().item(),
+            candidate=cand.mean().item(),
         )
     else:
         estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
@@ -133,8 +132,7 @@ def layer_claim(
     Welch t-interval over the seeds of each side with the layers' share of the variance added."""
     tolerance = TOLERANCE["spectrum_relative"] if tolerance is None else tolerance
     base, cand = torch.tensor(baseline, dtype=torch.float64), torch.tensor(candidate, dtype=torch.float64)
-    estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
-    estimate = replace(estimate, method=estimate.method.replace("test-image", "layer"))
+    estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True, item_name="layer")
     return row(claim, comparison, metric, kind, tolerance, estimate)
 
 

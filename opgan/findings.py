@@ -182,6 +182,18 @@ def source(claim: str) -> ClaimSource:
     return ClaimSource("control", "", "05_results.html", "results page")
 
 
+def space_name(space: str) -> str:
+    """'W', 'W+' (or the text as it is, e.g. 'w vs w+')."""
+    return {"w": "W", "w+": "W+"}.get(space, space)
+
+
+def grouped(rows: Sequence[dict]) -> list[tuple[str, list[dict]]]:
+    """The rows by group (the paper's claims, controls, recipe checks), in `GROUPS` order, as
+    (title, rows); empty groups left out."""
+    found = [(title, [r for r in rows if source(r["claim"]).group == group]) for group, title in GROUPS.items()]
+    return [(title, chosen) for title, chosen in found if chosen]
+
+
 def is_relative(row: dict) -> bool:
     return "(relative)" in row["metric"]
 
@@ -266,16 +278,22 @@ def sides(row: dict) -> tuple[str, str]:
     return baseline.split(", ", 1)[0], candidate
 
 
-def values_text(row: dict) -> str:
-    """Both sides' values (grand means over seeds and items) with the metric's name."""
+def compared(row: dict) -> tuple[str, str, str]:
+    """('candidate: value', 'baseline: value', the metric's name): both sides' grand means over seeds
+    and items, to three significant digits."""
     baseline, candidate = sides(row)
     name = row["metric"].replace(" (relative)", "")
-    name = METRIC_UNITS.get(name, name)
-    digits = 3
     return (
-        f"{html.escape(candidate)}: {significant(row.get('candidate_value', math.nan), digits)}; "
-        f"{html.escape(baseline)}: {significant(row.get('baseline_value', math.nan), digits)} ({html.escape(name)})"
+        f"{candidate}: {significant(row.get('candidate_value', math.nan), 3)}",
+        f"{baseline}: {significant(row.get('baseline_value', math.nan), 3)}",
+        METRIC_UNITS.get(name, name),
     )
+
+
+def values_text(row: dict) -> str:
+    """Both sides' values with the metric's name, for the table (HTML)."""
+    candidate, baseline, name = compared(row)
+    return f"{html.escape(candidate)}; {html.escape(baseline)} ({html.escape(name)})"
 
 
 SHORT_NAMES = {
@@ -300,7 +318,7 @@ def label(row: dict, short: bool = False) -> str:
         text = SHORT_NAMES.get(text, text).replace("The paper's path-length regularization", "Path length")
     details = []
     if row["space"]:
-        details.append(row["space"].replace("w+", "W+").replace("w", "W") if row["space"] != "w vs w+" else "")
+        details.append(space_name(row["space"]) if row["space"] != "w vs w+" else "")
     comparison = row["comparison"]
     if ", " in comparison and not is_threshold(row):
         details.append(comparison.split(", ", 1)[1].replace(" pairs", ""))
@@ -334,12 +352,8 @@ def limits(row: dict) -> str:
 def sentence(row: dict) -> str:
     """One row as a sentence: both sides, the improvement with its interval, the bar and the
     verdict (Markdown)."""
-    baseline, candidate = sides(row)
-    name = METRIC_UNITS.get(row["metric"], row["metric"].replace(" (relative)", ""))
-    values = (
-        f"{candidate}: {significant(row.get('candidate_value', math.nan), 3)} vs "
-        f"{baseline}: {significant(row.get('baseline_value', math.nan), 3)} {name}"
-    )
+    candidate, baseline, name = compared(row)
+    values = f"{candidate} vs {baseline} {name}"
     return (
         f"**{label(row)}** — {values}: improvement {interval(row)}, judged against “{bar(row)}” over "
         f"{row['seeds']} seed(s) × {row['images']} items: **{row['verdict']}**."
@@ -355,8 +369,7 @@ def _verdicts_by_space(rows: Sequence[dict]) -> str:
     """'agrees in W and W+' / 'agrees in W, inconclusive in W+'."""
     by_verdict: dict[str, list[str]] = {}
     for row in rows:
-        space = {"w": "W", "w+": "W+"}.get(row["space"], row["space"])
-        by_verdict.setdefault(row["verdict"], []).append(space)
+        by_verdict.setdefault(row["verdict"], []).append(space_name(row["space"]))
     parts = [
         f"{verdict} in {' and '.join(spaces)}" if any(spaces) else verdict for verdict, spaces in by_verdict.items()
     ]
@@ -364,9 +377,7 @@ def _verdicts_by_space(rows: Sequence[dict]) -> str:
 
 
 def _intervals(rows: Sequence[dict]) -> str:
-    return "; ".join(
-        f"{({'w': 'W', 'w+': 'W+'}.get(r['space'], r['space']) + ' ') if r['space'] else ''}{interval(r)}" for r in rows
-    )
+    return "; ".join(f"{space_name(r['space']) + ' ' if r['space'] else ''}{interval(r)}" for r in rows)
 
 
 def findings(rows: Sequence[dict]) -> list[str]:
@@ -385,7 +396,8 @@ def findings(rows: Sequence[dict]) -> list[str]:
             row = beats_w_plus[0]
             text += f"; {row['claim']}: {row['verdict']} ({interval(row)})"
         sentences.append(text + ".")
-    control = of("Training with rows beats free values") + of("Out of domain, training with rows")
+    equal_size, out_of_domain = of("Training with rows beats free values"), of("Out of domain, training with rows")
+    control = equal_size + out_of_domain
     if control:
         verdicts = {r["verdict"] for r in control}
         if verdicts <= {"no material gain", "contradicted"}:
@@ -402,12 +414,8 @@ def findings(rows: Sequence[dict]) -> list[str]:
             )
         sentences.append(
             f"**Is it the training with rows?** At equal latent size {gist} "
-            f"(trained minus control: {_intervals(of('Training with rows beats free values'))}"
-            + (
-                f"; out of domain {interval(of('Out of domain, training with rows')[0])}"
-                if of("Out of domain, training")
-                else ""
-            )
+            f"(trained minus control: {_intervals(equal_size)}"
+            + (f"; out of domain {interval(out_of_domain[0])}" if out_of_domain else "")
             + f"; {_count(control)})."
         )
     near = of("Near-perfect")
@@ -416,17 +424,13 @@ def findings(rows: Sequence[dict]) -> list[str]:
         sentences.append(
             f"**Near-perfect reconstruction** of {near[0]['comparison'].split(',')[0]} in W — {'; '.join(parts)}."
         )
-    editability = of("Editability kept")
+    editability, editability_control = of("Editability kept"), of("Editability at equal")
     if editability:
-        counts = _count(editability)
         sentences.append(
             f"**Editability kept** (midpoints between inverted images as realistic at the largest k as at k = 1): "
-            f"{counts} of {len(editability)} comparisons (two measures, W and W+, within- and cross-class pairs)"
-            + (
-                f"; trained rows against the control: {_count(of('Editability at equal'))}"
-                if of("Editability at equal")
-                else ""
-            )
+            f"{_count(editability)} of {len(editability)} comparisons (two measures, W and W+, within- and "
+            "cross-class pairs)"
+            + (f"; trained rows against the control: {_count(editability_control)}" if editability_control else "")
             + "."
         )
     generation, affine = of("Generation quality kept"), of("Reduced affine lr tames the spectrum")
@@ -442,19 +446,24 @@ def findings(rows: Sequence[dict]) -> list[str]:
     return sentences
 
 
+def _verdict_counts(rows: Sequence[dict]) -> dict[str, int]:
+    """How many rows have each verdict, in the verdicts' order (absent ones left out)."""
+    counts = {verdict: sum(row["verdict"] == verdict for row in rows) for verdict in VERDICT_COLORS}
+    return {verdict: count for verdict, count in counts.items() if count}
+
+
 def _count(rows: Sequence[dict]) -> str:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
-    return ", ".join(f"{verdict} in {counts[verdict]}" for verdict in VERDICT_COLORS if verdict in counts)
+    """'agrees in 5, inconclusive in 3', for sentences."""
+    return ", ".join(f"{verdict} in {count}" for verdict, count in _verdict_counts(rows).items())
 
 
-def verdict_counts(rows: Sequence[dict]) -> dict[str, dict[str, int]]:
-    """Verdict counts per group of claims (rows, not claims: W and W+ count apart)."""
-    counts = {group: {verdict: 0 for verdict in VERDICT_COLORS} for group in GROUPS}
-    for row in rows:
-        counts[source(row["claim"]).group][row["verdict"]] += 1
-    return counts
+def counts_by_group(rows: Sequence[dict]) -> str:
+    """'The paper's claims: 11 agrees, 5 inconclusive; ...' (rows, not claims: W and W+ count
+    apart), for the claims table's caption."""
+    return "; ".join(
+        f"{title}: " + ", ".join(f"{count} {verdict}" for verdict, count in _verdict_counts(chosen).items())
+        for title, chosen in grouped(rows)
+    )
 
 
 # ------------------------------------------------------------------------------------ the table
@@ -466,10 +475,7 @@ def claims_html(rows: Sequence[dict], caption: str = "") -> str:
     columns = ("claim", "compared (mean)", "improvement [95% CI]", "judged against", "verdict", "rests on")
     head = "".join(f"<th>{name}</th>" for name in columns)
     body = []
-    for group, title in GROUPS.items():
-        chosen = [r for r in rows if source(r["claim"]).group == group]
-        if not chosen:
-            continue
+    for title, chosen in grouped(rows):
         body.append(f'<tr class="claims-group"><th colspan="{len(columns)}">{title}</th></tr>')
         for row in chosen:
             where = source(row["claim"])

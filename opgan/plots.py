@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from opgan import findings
 from opgan.files import image_grid
 
 SPACE_STYLE = {"z": ("tab:green", "^"), "w": ("tab:blue", "o"), "w+": ("tab:orange", "s")}
@@ -136,15 +137,20 @@ def sample_quality(quality: list[dict], ks: Iterable[int]) -> plt.Figure:
 CONTROL_LABEL = "the control"  # the k = 1 model given as many rows as the largest k at inversion
 
 
+def _values_by_x(rows: list[dict], x: str, y: str) -> dict[float, list[float]]:
+    by_x: dict[float, list[float]] = {}
+    for row in rows:
+        by_x.setdefault(row[x], []).append(row[y])
+    return by_x
+
+
 def seed_points(
     ax: plt.Axes, rows: list[dict], x: str, y: str, color: str, marker: str, label: str, control: bool = False
 ) -> None:
     """Every training seed as a faint dot (rows: one per seed and x) and the seed means joined by a
     line; `control` draws hollow markers, set a little to the right of their x (a log axis) so that
     they do not hide the trained model's, and no line."""
-    by_x: dict[float, list[float]] = {}
-    for row in rows:
-        by_x.setdefault(row[x], []).append(row[y])
+    by_x = _values_by_x(rows, x, y)
     xs = sorted(by_x)
     shift = 1.18 if control else 1.0
     dots = [(value * shift, point) for value in xs for point in by_x[value]]
@@ -191,9 +197,7 @@ def interpolation_measures(measures: list[dict], ks: Iterable[int], spaces: Iter
             seed_points(ax, trained, "k", column, color, marker, space)
             if control:
                 seed_points(ax, control, "k", column, color, marker, f"{CONTROL_LABEL}, {space}", control=True)
-        trained_means = {}
-        for m in trained:
-            trained_means.setdefault(m["k"], []).append(m["fd_endpoints"])
+        trained_means = _values_by_x(trained, "k", "fd_endpoints")
         xs = sorted(trained_means)
         axes[0].plot(
             xs, [np.mean(trained_means[k]) for k in xs], color=color, linestyle=":", label=f"{space}: reconstructions"
@@ -212,8 +216,6 @@ def reconstruction_vs(
     """The central figure: each metric against k (top) and against the number of latent values the
     layers use (bottom), every training seed a dot (its mean over the test images), a line through
     the seed means per space, and the control (`control` rows) as hollow markers."""
-    import pandas as pd
-
     metrics = list(metrics)
     fig, axes = plt.subplots(2, len(metrics), figsize=(MAX_WIDTH, 7.0))
     keys = ["k", "space", "seed", "used_latent_size"]
@@ -346,14 +348,8 @@ def forest(rows: list[dict]) -> plt.Figure:
     """Every claim's improvement and 95% interval, in units of its tolerance (a symmetric log axis:
     linear within ±2 tolerances), grouped like the claims table; the shaded band is ± the tolerance
     (a bar judged against a fixed threshold sits at 0), and colour and marker say the verdict."""
-    from opgan import findings
-
     limit = 50.0
-    groups = [
-        (title, [r for r in rows if findings.source(r["claim"]).group == group])
-        for group, title in findings.GROUPS.items()
-    ]
-    groups = [(title, chosen) for title, chosen in groups if chosen]
+    groups = findings.grouped(rows)
     lines = sum(len(chosen) + 1 for _, chosen in groups)
     fig, ax = plt.subplots(figsize=(9.5, 0.3 * lines + 1.2))
     markers = {"agrees": "o", "contradicted": "X", "no material gain": "D", "inconclusive": "s"}

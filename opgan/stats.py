@@ -123,6 +123,7 @@ def seed_comparison(
     level: float = 0.95,
     draws: int = 2000,
     seed: int = 0,
+    item_name: str = "test-image",
 ) -> Estimate:
     """The improvement of `candidate` over `baseline`, values [seeds, items] of two sets of trainings
     measured on the same items (the seeds of the two sides are unrelated: their means are compared).
@@ -137,6 +138,7 @@ def seed_comparison(
     with Welch–Satterthwaite degrees of freedom.  A relative improvement is built on the log of the
     ratio of means (delta method) and mapped back, so its interval stays asymmetric where it should.
     One item per seed (a set measure, e.g. a kernel distance per model) leaves the seeds alone.
+    `item_name` names the items in the method text (e.g. "layer").
     """
     base = torch.as_tensor(baseline, dtype=torch.float64)
     cand = torch.as_tensor(candidate, dtype=torch.float64)
@@ -178,7 +180,7 @@ def seed_comparison(
         ends, value = [difference - half, difference + half], difference
     if lower_is_better:  # relative: (base - cand) / base
         value, ends = -value, [-ends[1], -ends[0]]
-    item_share = "image-clustered bootstrap variance" if item_images is not None else "test-image variance"
+    item_share = "image-clustered bootstrap variance" if item_images is not None else f"{item_name} variance"
     if min(len(base), len(cand)) > 1:
         method = "Welch t over training seeds (per-seed means)" + (f" + {item_share}" if items > 1 else "")
     else:
