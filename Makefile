@@ -61,6 +61,7 @@ reproduce: install data
 bench: install data
 	$(PY) benchmarks/bench_train.py --out benchmarks/results/train.json
 	$(PY) benchmarks/bench_invert.py --out benchmarks/results/invert.json
+	$(PY) benchmarks/bench_book.py --label current --out benchmarks/results/book_units.json
 
 clean:
 	rm -rf runs/smoke runs/book-smoke book/_build book/_cache .pytest_cache

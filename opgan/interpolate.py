@@ -123,8 +123,10 @@ def midpoint_realism(
         raise ValueError("midpoint realism needs at least 2 codes")
     first, second = distinct_pairs(count, min(pairs or count, count * (count - 1) // 2), seed)
     midpoints = frames(G, codes[first], codes[second], space, [0.5])[0]
-    endpoints = G.synthesize(codes[first], space).clamp(-1, 1)
-    midpoint_features, endpoint_features = vgg16_features(midpoints), vgg16_features(endpoints)
+    # each reconstruction once: the pairs' first endpoints repeat a few codes many times
+    distinct, repeats = first.unique(return_inverse=True)
+    endpoint_features = vgg16_features(G.synthesize(codes[distinct], space).clamp(-1, 1))[repeats]
+    midpoint_features = vgg16_features(midpoints)
     return {
         "fd_midpoints": frechet_distance(midpoint_features, real_features),
         "fd_endpoints": frechet_distance(endpoint_features, real_features),

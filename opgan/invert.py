@@ -138,6 +138,8 @@ def _optimize(
 ) -> InversionResult:
     model_cfg, device = G.cfg, targets.device
     perceptual: LPIPS | None = _cached_lpips(cfg.lpips_net, 64, str(device)) if cfg.lpips_net else None
+    with torch.no_grad():  # the targets' side of LPIPS, once for all steps
+        target_features = perceptual.features(targets) if perceptual is not None else []
 
     start_codes = initial_codes(G, len(targets), cfg.space, seeds, cfg.seed)
     if initial is not None:
@@ -164,7 +166,7 @@ def _optimize(
         images = G.synthesize(codes, cfg.space)
         per_image = torch.zeros(len(targets), device=device)
         if perceptual is not None:
-            per_image = per_image + perceptual(images, targets)
+            per_image = per_image + perceptual.distance_to(images, target_features)
         if cfg.mse_weight > 0:
             per_image = per_image + cfg.mse_weight * mse(images, targets)
         if not torch.isfinite(per_image).all():
@@ -177,7 +179,7 @@ def _optimize(
         if cfg.record_every and (step % cfg.record_every == 0 or step == cfg.steps - 1):
             record_start = time.perf_counter()
             record_seconds.append(record_start - start - recording)
-            _record(records, step, images.detach(), targets, perceptual)
+            _record(records, step, images.detach(), targets, perceptual, target_features)
             recording += time.perf_counter() - record_start
         if step % 10 == 0:
             bar.set_postfix(loss=f"{per_image.mean().item():.4f}")
@@ -185,7 +187,7 @@ def _optimize(
         reconstructions = G.synthesize(codes, cfg.space).clamp(-1, 1)
     if cfg.record_every:
         record_seconds.append(time.perf_counter() - start - recording)
-        _record(records, cfg.steps, reconstructions, targets, perceptual)
+        _record(records, cfg.steps, reconstructions, targets, perceptual, target_features)
     return InversionResult(
         codes=codes.detach(),
         reconstructions=reconstructions,
@@ -201,12 +203,19 @@ def _optimize(
     )
 
 
-def _record(records: dict, step: int, images: torch.Tensor, targets: torch.Tensor, perceptual: LPIPS | None) -> None:
+def _record(
+    records: dict,
+    step: int,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    perceptual: LPIPS | None,
+    target_features: list[torch.Tensor],
+) -> None:
     images = images.clamp(-1, 1)
     with torch.no_grad():
         values = {"psnr": psnr(images, targets), "ssim": ssim(images, targets), "mse": mse(images, targets)}
         if perceptual is not None:
-            values["lpips"] = perceptual(images, targets)
+            values["lpips"] = perceptual.distance_to(images, target_features)
     records["step"].append(step)
     for key, value in values.items():
         records.setdefault(key, []).append(value.cpu())

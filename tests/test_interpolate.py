@@ -105,6 +105,9 @@ def test_midpoint_realism_counts_pairs_and_takes_images_or_features(fashion_test
     real = to_float(convert_images(fashion_test.subset(range(24)), resolution=16, channels=1).images)
     from_images = midpoint_realism(G, codes, "w", real)
     assert from_images["pairs"] == 6 and from_images["midpoint_features"].shape[0] == 6  # as many pairs as codes
+    first, _ = distinct_pairs(6, 6, seed=0)  # each endpoint is made once, however often its code starts a pair
+    directly = vgg16_features(G.synthesize(codes[first], "w").clamp(-1, 1))
+    torch.testing.assert_close(from_images["endpoint_features"], directly, atol=1e-4, rtol=1e-4)
     assert midpoint_realism(G, codes, "w", real, pairs=100)["pairs"] == 15  # 6 codes make 15 pairs
     from_features = midpoint_realism(G, codes, "w", vgg16_features(real))
     for key in ("fd_midpoints", "fd_endpoints"):

@@ -48,6 +48,17 @@ def test_lpips_has_real_imagenet_weights(net, astronaut):
     assert abs(random_trunk(astronaut, noisy).item() - real) > 0.05
 
 
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_lpips_against_target_features_is_lpips_to_the_bit(net, fashion_test):
+    model = metrics.LPIPS(net)
+    targets = to_float(fashion_test.images[:3])
+    images = targets.flip(3).requires_grad_(True)
+    distances = model.distance_to(images, model.features(targets))
+    assert torch.equal(distances, model(images, targets)) and (distances > 0).all()
+    distances.sum().backward()  # the inversion's loss: differentiable on the images' side
+    assert images.grad.abs().sum() > 0
+
+
 def test_lpips_orders_distortions(astronaut):
     light = F.avg_pool2d(astronaut, 3, 1, 1)
     heavy = F.avg_pool2d(astronaut, 9, 1, 4)
@@ -132,6 +143,10 @@ def test_kernel_distance_is_unbiased_near_zero_for_one_distribution():
     same = [kernel_distance(torch.randn(128, 64, generator=generator), reference, subsets=20) for _ in range(10)]
     shifted = kernel_distance(torch.randn(128, 64, generator=generator) + 0.5, reference, subsets=20)
     assert abs(sum(same) / len(same)) < 0.1 * shifted
+    # sets of the subsets' size are used whole: the mean over their permutations, to rounding
+    whole = kernel_distance(reference[:200] + 0.5, reference[200:400])
+    assert whole == pytest.approx(kernel_distance(reference[:200] + 0.5, reference[200:401], subsets=20), rel=0.05)
+    assert whole == pytest.approx(kernel_distance(reference[:200] + 0.5, reference[200:400].flip(0)), rel=1e-9)
     # a Fréchet distance of the same sets is biased upward by the small sample size
     assert frechet_distance(torch.randn(128, 64, generator=generator), reference) > 0.1 * frechet_distance(
         torch.randn(128, 64, generator=generator) + 0.5, reference
