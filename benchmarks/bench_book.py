@@ -53,12 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/book_units.json"))
     parser.add_argument("--code", type=Path, help="a checkout whose opgan to time (default: the installed one)")
     args = parser.parse_args(argv)
+    from opgan.environment import processor  # this checkout's, whatever --code names
+
+    machine = processor()
     if args.code:  # ahead of the editable install's finder, which would win over sys.path
         sys.meta_path = [finder for finder in sys.meta_path if "__editable__" not in type(finder).__module__]
         sys.path.insert(0, str(args.code.resolve()))
-
-    sys.path.insert(1 if args.code else 0, str(Path(__file__).resolve().parent))  # benchmarks/ is no package
-    from book_profile import processor
+        for name in [name for name in sys.modules if name == "opgan" or name.startswith("opgan.")]:
+            del sys.modules[name]  # imported above from this checkout
 
     import opgan
     from opgan.classifier import load_classifier
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds["interpolation"], _ = timed(interpolation)
     print(f"  interpolation measures and midpoint scores: {seconds['interpolation']:.1f} s", flush=True)
 
-    name, avx512 = processor()
+    name, avx512 = machine
     entries = json.loads(args.out.read_text()) if args.out.is_file() else {}
     entries[args.label] = {
         "processor": name,

@@ -13,23 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from opgan.environment import processor
 from opgan.files import write_json
-
-
-def processor() -> tuple[str, bool]:
-    """The processor's model name and whether it has AVX-512 (Linux; elsewhere what platform says)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        text = cpuinfo.read_text()
-        name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
-        return name or platform.processor(), " avx512f" in text
-    return platform.processor(), False
 
 
 def notebook_phases(path: Path) -> dict[str, float]:

@@ -49,6 +49,16 @@ def code_version() -> str:
     return f"opgan-{__version__}"
 
 
+def processor() -> tuple[str, bool]:
+    """The processor's model name and whether it has AVX-512 (Linux; elsewhere what platform says)."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        text = cpuinfo.read_text()
+        name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+        return name or platform.processor(), " avx512f" in text
+    return platform.processor(), False
+
+
 def device_description(device: torch.device | str) -> str:
     device = torch.device(device)
     if device.type == "cuda":

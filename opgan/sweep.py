@@ -237,6 +237,12 @@ class SweepInversions:
         self.sweep, self.targets, self.inversion, self.cache, self.batch = sweep, targets, inversion, cache, batch
         self.cache_use = {"reused": 0, "computed": 0}
 
+    def name(self, k: int, space: str, seed: int = 0, control: bool = False, label: str = "") -> str:
+        """The cache folder's name of an inversion (`folder`), without running it."""
+        sweep = self.sweep
+        model = f"{sweep.name(1, seed)}-as-k{sweep.k_max}" if control else sweep.name(k, seed)
+        return f"{label}{model}-{space}"
+
     def folder(
         self,
         k: int,
@@ -252,11 +258,7 @@ class SweepInversions:
         sweep = self.sweep
         config = dataclasses.replace(self.inversion, space=space, steps=steps or self.inversion.steps)
         model = sweep.widened(seed) if control else sweep.model(k, seed)
-        name = (
-            f"{label}{sweep.name(1, seed)}-as-k{sweep.k_max}-{space}"
-            if control
-            else f"{label}{sweep.name(k, seed)}-{space}"
-        )
+        name = self.name(k, space, seed, control, label)
         checkpoint = sweep.path(1 if control else k, seed)
         folder, reused = cached_inversion(
             model,

@@ -7,11 +7,15 @@ opgan/presets.py). This script inverts the targets with k = 1, the largest k and
 given as many rows (the equal-latent-size control) at each seed, both ways, and decides the
 reconstruction claims (`claims.reconstruction_comparisons`, as the book does) under each, writing
 book/results/protocol_paper.csv for the reconstruction page with its steps, images, seeds and code
-version. It is not part of `make book`: LPIPS-VGG at 1000 steps costs hours on a CPU (minutes on a
-GPU). Every inversion is cached under --cache, so an interrupted run resumes where it stopped.
+version. It is not part of `make book`: LPIPS-VGG at 1000 steps costs ~12 minutes per run of 16
+images on a 2-core CPU, so 36 runs take most of a day (minutes on a GPU). Each finished run's
+per-image results are kept as a small CSV under --kept (committed), with the code version and
+processor that made it: the script resumes from them on another machine, a run at a time; the
+inversions themselves (codes, reconstructions) are cached under --cache on this machine only.
 
     .venv/bin/python scripts/protocol_check.py                       (16 images x seeds 0-2, 1000 steps)
     .venv/bin/python scripts/protocol_check.py --device cuda --seeds 0 1 2 3 4 5 6 7
+    .venv/bin/python scripts/protocol_check.py --status    (which runs are kept, which are left)
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ import time
 from pathlib import Path
 
 from opgan import claims, findings
-from opgan.environment import code_version
+from opgan.environment import code_version, processor
 from opgan.files import write_csv
 from opgan.presets import PRESETS, inversion_config
-from opgan.results import read_results
+from opgan.results import TEXT_COLUMNS, read_results, read_table
 from opgan.sweep import Sweep, SweepInversions
 
 
@@ -44,6 +48,10 @@ def main() -> None:
     parser.add_argument("--spaces", nargs="+", default=["w", "w+"], choices=["w", "w+"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--cache", default="runs/protocol-check")
+    parser.add_argument(
+        "--kept", default="book/results/protocol-runs", help="finished runs' per-image results (commit them)"
+    )
+    parser.add_argument("--status", action="store_true", help="list the kept and the missing runs, run nothing")
     parser.add_argument("--out", default="book/results/protocol_paper.csv")
     args = parser.parse_args()
 
@@ -53,30 +61,55 @@ def main() -> None:
     sweep.require()
     targets = sweep.held_out(args.book_images, part="test").subset(list(range(min(args.images, args.book_images))))
     protocols = {  # preset -> (the protocol's name in the CSV, its inversion settings)
-        "cpu": ("book (LPIPS-AlexNet + MSE, lr 0.2)", inversion_config("cpu", record_every=0)),
-        "paper": ("paper (LPIPS-VGG, lr 0.1)", inversion_config("paper", steps=args.steps, record_every=0)),
+        "cpu": ("book (LPIPS-AlexNet + MSE at lr 0.2)", inversion_config("cpu", record_every=0)),
+        "paper": ("paper (LPIPS-VGG at lr 0.1)", inversion_config("paper", steps=args.steps, record_every=0)),
     }
     comparisons = claims.reconstruction_comparisons(k_large, args.spaces, control=True)
+    sides = sorted({side for comparison in comparisons for side in (comparison.baseline, comparison.candidate)})
+    kept_dir = Path(args.kept)
     rows = []
     for preset, (protocol, config) in protocols.items():
         # the sweep's own cache naming and model choice (the control is k = 1 given k_large rows)
         inversions = SweepInversions(sweep, targets, config, args.cache, PRESETS[preset]["invert_batch"])
 
-        def rows_of(side: claims.Side, inversions=inversions, preset=preset) -> list[list[dict]]:
+        def kept(side: claims.Side, seed: int, inversions=inversions, preset=preset, config=config) -> Path:
             k, space, control = side
-            return [read_results(inversions.folder(k, space, seed, control, label=f"{preset}-")) for seed in args.seeds]
+            name = inversions.name(k, space, seed, control, label=f"{preset}-")
+            return kept_dir / f"{name}-{config.steps}steps-{len(targets)}images.csv"
+
+        if args.status:
+            for side in sides:
+                for seed in args.seeds:
+                    print(f"{'kept   ' if kept(side, seed).is_file() else 'missing'} {kept(side, seed)}")
+            continue
+
+        def rows_of(side: claims.Side, inversions=inversions, preset=preset, kept=kept) -> list[list[dict]]:
+            k, space, control = side
+            per_seed = []
+            for seed in args.seeds:
+                path = kept(side, seed)
+                if not path.is_file():
+                    folder = inversions.folder(k, space, seed, control, label=f"{preset}-")
+                    write_csv(path, read_results(folder, code_version=code_version(), processor=processor()[0]))
+                    print(f"kept {path}", flush=True)
+                per_seed.append(read_table(path, text=(*TEXT_COLUMNS, "code_version", "processor")))
+            return per_seed
 
         for found in claims.reconstruction_claims(comparisons, rows_of, short=True, comparison=protocol):
+            made = [row for side in sides for per_seed in rows_of(side) for row in per_seed]
             rows.append(
                 {
                     **found,
                     "steps": config.steps,
                     "seed_list": " ".join(map(str, args.seeds)),
-                    "code_version": code_version(),
-                    "seconds_so_far": round(time.perf_counter() - start),
+                    "code_version": " ".join(sorted({row["code_version"] for row in made})),
+                    "processor": "; ".join(sorted({row["processor"] for row in made})),
+                    "inversion_seconds": round(sum(row["seconds"] for row in made)),
                 }
             )
             print(findings.sentence(found), flush=True)
+    if args.status:
+        return
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_csv(args.out, rows)
     print(f"wrote {args.out} ({time.perf_counter() - start:.0f} s)")

@@ -129,6 +129,8 @@ def test_sweep_inversions_name_folders_and_count_the_cache(tmp_path):
     )
     assert inversions.folder(2, "w", seed=1).name == "smoke-k2-seed1-w"
     assert inversions.folder(2, "w+", seed=1, control=True).name == "smoke-k1-seed1-as-k2-w+"
+    assert inversions.name(2, "w+", seed=1, control=True, label="x-") == "x-smoke-k1-seed1-as-k2-w+"
+    assert not (tmp_path / "cache" / "x-smoke-k1-seed1-as-k2-w+").exists()  # named, not run
     rows = inversions.rows(2, "w")  # seed 1 is read back, seed 0 computed
     assert [len(per_seed) for per_seed in rows] == [2, 2] and rows[1][0]["k"] == 2
     assert inversions.cache_use == {"reused": 1, "computed": 3}
