@@ -30,12 +30,14 @@ browser:
 
 # The tests, then every notebook at the smoke scale built into a book (fails on a notebook error or
 # a figure cell without a figure), then every page of it checked in headless Chromium (screenshots
-# in runs/book-smoke/book/_build/screenshots).
+# in runs/book-smoke/book/_build/screenshots), then page 02 re-executed on its own results with
+# k = 1 and the largest k swapped: its verdicts must come out mirrored.
 test: install data browser lint
 	$(PY) -m pytest -q
 	rm -rf runs/book-smoke
 	$(VENV)/bin/opgan book --scale smoke --out runs/book-smoke/book
 	$(PY) scripts/check_book.py runs/book-smoke/book/_build/html
+	$(PY) scripts/flip_check.py runs/book-smoke/book --scale smoke
 
 # Lint and format check (ruff, configured in pyproject.toml); `make format` rewrites the files.
 lint: install

@@ -63,7 +63,7 @@ def device_description(device: torch.device | str) -> str:
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return f"cpu ({processor()[0] or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
 def package_versions() -> dict[str, str]:
