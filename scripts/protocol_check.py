@@ -7,11 +7,12 @@ opgan/presets.py). This script inverts the targets with k = 1, the largest k and
 given as many rows (the equal-latent-size control) at each seed, both ways, and decides the
 reconstruction claims (`claims.reconstruction_comparisons`, as the book does) under each, writing
 book/results/protocol_paper.csv for the reconstruction page with its steps, images, seeds and code
-version. It is not part of `make book`: LPIPS-VGG at 1000 steps costs ~12 minutes per run of 16
-images on a 2-core CPU, so 36 runs take most of a day (minutes on a GPU). Each finished run's
-per-image results are kept as a small CSV under --kept (committed), with the code version and
-processor that made it: the script resumes from them on another machine, a run at a time; the
-inversions themselves (codes, reconstructions) are cached under --cache on this machine only.
+version. It is not part of `make book`: LPIPS-VGG at 1000 steps costs 10-11 minutes per run of 16
+images on a 2-core CPU, so its 18 runs take ~3.3 hours (minutes on a GPU). Each finished run's
+per-image results are kept as a small CSV under --kept (committed), with the processor and the code
+version that kept it (a cached inversion is reused only under the same inversion code): the script
+resumes from them on another machine, a run at a time; the inversions themselves (codes,
+reconstructions) are cached under --cache on this machine only.
 
     .venv/bin/python scripts/protocol_check.py                       (16 images x seeds 0-2, 1000 steps)
     .venv/bin/python scripts/protocol_check.py --device cuda --seeds 0 1 2 3 4 5 6 7
