@@ -3,7 +3,9 @@ and the strips of `opgan interpolate` and of the paper's Figure 1."""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import torch
 
@@ -13,7 +15,7 @@ from opgan.files import save_image_grid
 from opgan.invert import InversionConfig, invert
 from opgan.metrics import frechet_distance, lpips_distance, realism_scores, vgg16_features
 from opgan.networks import Generator
-from opgan.results import read_code
+from opgan.results import CACHE_KEY, cached_value, read_code, source_hash, tensor_sha256
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -71,7 +73,33 @@ def class_pairs(names: list[str], pairs: int, seed: int = 0) -> tuple[torch.Tens
     return first[chosen], second[chosen], same[chosen].tolist()
 
 
+# The package modules whose code scores a midpoint: a change to any of them makes every cached
+# midpoint score stale.
+MIDPOINT_SOURCES = ("interpolate.py", "networks.py", "metrics.py", "classifier.py")
+MIDPOINT_SCORES = "midpoint-scores.pt"
+
+
 @torch.no_grad()
+def midpoint_scores(
+    G: Generator,
+    codes: torch.Tensor,
+    space: str,
+    pairs: tuple[torch.Tensor, torch.Tensor, list[bool | None]],
+    real_features: torch.Tensor,
+    classifier=None,
+) -> dict[str, torch.Tensor]:
+    """The alpha = 0.5 midpoint of each pair: its realism score (VGG16 features against the real
+    reference, `metrics.realism_scores`) and, with a `classifier.FashionClassifier`, its confidence."""
+    from opgan.classifier import confidence
+
+    first, second, _ = pairs
+    midpoints = frames(G, codes[first], codes[second], space, [0.5])[0]
+    scores = {"realism": realism_scores(vgg16_features(midpoints), real_features)}
+    if classifier is not None:
+        scores["confidence"] = confidence(classifier, midpoints.cpu())
+    return scores
+
+
 def midpoint_items(
     G: Generator,
     codes: torch.Tensor,
@@ -80,17 +108,31 @@ def midpoint_items(
     names: list[str],
     real_features: torch.Tensor,
     classifier=None,
+    inversion_folder: str | os.PathLike | None = None,
     **labels,
 ) -> list[dict]:
-    """One row per pair: the alpha = 0.5 midpoint's realism score (VGG16 features against the real
-    reference, `metrics.realism_scores`) and, with a `classifier.FashionClassifier`, its confidence;
-    `labels` (model, k, seed, ...) are copied into every row."""
-    from opgan.classifier import confidence
-
+    """One row per pair with its `midpoint_scores`; `labels` (model, k, seed, ...) are copied into
+    every row.  With the cached inversion folder the codes came from (`results.cached_inversion`),
+    the scores are kept there (MIDPOINT_SCORES) and read back while that inversion, the pairs, the reference, the
+    classifier and the code (MIDPOINT_SOURCES) are the same."""
+    if inversion_folder is None or not (Path(inversion_folder) / CACHE_KEY).is_file():
+        scores = midpoint_scores(G, codes, space, pairs, real_features, classifier)
+    else:
+        folder = Path(inversion_folder)
+        key = {
+            "inversion": json.loads((folder / CACHE_KEY).read_text()),
+            "space": space,
+            "pairs": [pairs[0].tolist(), pairs[1].tolist()],
+            "reference_sha256": tensor_sha256(real_features),
+            "classifier_sha256": None
+            if classifier is None
+            else tensor_sha256(torch.cat([value.flatten().float() for value in classifier.state_dict().values()])),
+            "code_sha256": source_hash(MIDPOINT_SOURCES),
+        }
+        scores, _ = cached_value(
+            folder / MIDPOINT_SCORES, key, lambda: midpoint_scores(G, codes, space, pairs, real_features, classifier)
+        )
     first, second, same_class = pairs
-    midpoints = frames(G, codes[first], codes[second], space, [0.5])[0]
-    realism = realism_scores(vgg16_features(midpoints), real_features)
-    confident = confidence(classifier, midpoints.cpu()) if classifier is not None else None
     return [
         {
             "pair": index,
@@ -99,8 +141,8 @@ def midpoint_items(
             "same_class": "" if same is None else same,
             **labels,
             "space": space,
-            "realism": realism[index].item(),
-            "confidence": "" if confident is None else confident[index].item(),
+            "realism": scores["realism"][index].item(),
+            "confidence": scores["confidence"][index].item() if "confidence" in scores else "",
         }
         for index, (a, b, same) in enumerate(zip(first.tolist(), second.tolist(), same_class))
     ]

@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -257,23 +259,54 @@ def cached_inversion(
     folder = Path(out) / label
     key = {
         "checkpoint": str(checkpoint),
-        "checkpoint_sha256": _sha256(Path(checkpoint).read_bytes()),
+        "checkpoint_sha256": file_sha256(checkpoint),
         "images": targets.source,
-        "images_sha256": _sha256(targets.images.numpy().tobytes()),
+        "images_sha256": tensor_sha256(targets.images),
         "count": len(targets),
         "inversion": cfg.to_dict(),
         "model": G.cfg.to_dict(),
         "code_sha256": source_hash(),
     }
-    try:
-        if json.loads((folder / CACHE_KEY).read_text()) == json.loads(json.dumps(key)):
-            return folder, True
-    except (OSError, ValueError):
-        pass
+    if key_matches(folder / CACHE_KEY, key):
+        return folder, True
     (folder / CACHE_KEY).unlink(missing_ok=True)
     invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=progress)
     write_json(folder / CACHE_KEY, key)
     return folder, False
+
+
+def key_matches(path: str | os.PathLike, key: dict) -> bool:
+    """Whether the cache key file `path` holds `key` (as JSON would write it back)."""
+    try:
+        return json.loads(Path(path).read_text()) == json.loads(json.dumps(key))
+    except (OSError, ValueError):
+        return False
+
+
+def cached_value(path: str | os.PathLike, key: dict, compute: Callable[[], Any]) -> tuple[Any, bool]:
+    """`compute()`'s value (tensors, or lists and dicts of them), kept at `path` with its key beside it
+    (``path`` + ``.key.json``) and read back while the key matches; returns it and whether it was
+    reused.  As for inversions, the key is written last, so an interrupted write is never reused."""
+    path = Path(path)
+    key_file = path.with_name(path.name + ".key.json")
+    if key_matches(key_file, key):
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True), True
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):  # the value is gone or broken: computed again
+            pass
+    key_file.unlink(missing_ok=True)
+    value = compute()
+    torch_save(value, path)
+    write_json(key_file, key)
+    return value, False
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    return _sha256(Path(path).read_bytes())
+
+
+def tensor_sha256(values: torch.Tensor) -> str:
+    return _sha256(values.detach().cpu().contiguous().numpy().tobytes())
 
 
 # --------------------------------------------------------------------------- reading back

@@ -14,18 +14,24 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from opgan.checkpoint import CheckpointError, export_model, load_generator, read_checkpoint
 from opgan.data import ImageSet, held_out_images
 from opgan.environment import pick_device
 from opgan.errors import ConfigError, OpganError
 from opgan.invert import InversionConfig
+from opgan.metrics import vgg16_features
 from opgan.networks import Generator, ModelConfig
 from opgan.presets import PRESETS
 from opgan.registry import ABLATION_MODELS, RECIPE_LABELS, ModelSpec
-from opgan.results import cached_inversion, read_results
+from opgan.results import cached_inversion, cached_value, file_sha256, read_results, source_hash
 from opgan.train import train
 
 SCALES = tuple(PRESETS)
+# The package modules whose code makes a model's samples and their features: a change to any of
+# them makes every cached sample feature stale.
+SAMPLE_SOURCES = ("networks.py", "metrics.py")
 
 
 class ExperimentError(ConfigError):
@@ -200,6 +206,28 @@ class Sweep:
         if not path.is_file():
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def sample_vgg16_features(
+    G: Generator, checkpoint: str | os.PathLike, count: int, cache: str | os.PathLike | None = None, seed: int = 123
+) -> torch.Tensor:
+    """VGG16 features (`metrics.vgg16_features`) of `count` seeded samples of G, the model stored at
+    `checkpoint`.  With `cache`, they are kept in ``cache/{checkpoint's stem}/sample-features.pt`` and
+    read back while the model file, the count, the seed and the code (SAMPLE_SOURCES) are the same,
+    so a page executed again does not sample again."""
+    device = next(G.parameters()).device
+    if cache is None:
+        return vgg16_features(G.sample(count, seed=seed))
+    key = {
+        "checkpoint": str(checkpoint),
+        "checkpoint_sha256": file_sha256(checkpoint),
+        "count": count,
+        "sample_seed": seed,
+        "code_sha256": source_hash(SAMPLE_SOURCES),
+    }
+    path = Path(cache) / Path(checkpoint).stem / "sample-features.pt"
+    features, _ = cached_value(path, key, lambda: vgg16_features(G.sample(count, seed=seed)).cpu())
+    return features.to(device)
 
 
 def recipe_models(sweep: Sweep) -> list[dict]:

@@ -23,17 +23,28 @@ def test_swaps_k1_with_its_largest_k_twin_and_leaves_the_control(tmp_path):
     for name in names:
         (tmp_path / name).mkdir()
         (tmp_path / name / "results.csv").write_text(name)
-    assert flip_check.swap_results(tmp_path, 32) == 2
-    read = {name: (tmp_path / name / "results.csv").read_text() for name in names}
-    assert read["smoke-k1-w"] == "smoke-k32-w" and read["smoke-k32-w"] == "smoke-k1-w"
-    assert read["check-smoke-k1-seed1-w+"] == "check-smoke-k32-seed1-w+"
+        (tmp_path / name / "codes.pt").write_text(name)  # the codes stay: they fit only their own model
+    (tmp_path / "smoke-k1-w" / "midpoint-scores.pt").write_text("smoke-k1-w")
+    (tmp_path / "smoke-k32-w" / "midpoint-scores.pt").write_text("smoke-k32-w")
+    for model in ("smoke-k1-seed1", "smoke-k32-seed1", "smoke-k1-paper", "smoke-k32-paper"):  # sample features
+        (tmp_path / model).mkdir()
+        (tmp_path / model / "sample-features.pt").write_text(model)
+    assert flip_check.swap_results(tmp_path, 32) == 4
+    read = {path.parent.name + "/" + path.name: path.read_text() for path in tmp_path.glob("*/*")}
+    assert read["smoke-k1-w/results.csv"] == "smoke-k32-w" and read["smoke-k32-w/results.csv"] == "smoke-k1-w"
+    assert read["smoke-k1-w/midpoint-scores.pt"] == "smoke-k32-w"
+    assert read["check-smoke-k1-seed1-w+/results.csv"] == "check-smoke-k32-seed1-w+"
+    assert read["smoke-k1-seed1/sample-features.pt"] == "smoke-k32-seed1"
     for unchanged in ("smoke-k1-as-k32-w", "smoke-k16-w", "ood-smoke-k1-w+"):
-        assert read[unchanged] == unchanged
-    assert not list(tmp_path.glob("*/results.csv.swap"))
+        assert read[f"{unchanged}/results.csv"] == unchanged
+    assert read["smoke-k1-paper/sample-features.pt"] == "smoke-k1-paper"  # a recipe variant: no sweep twin
+    assert all(read[f"{name}/codes.pt"] == name for name in names)
+    assert not list(tmp_path.glob("*/*.swap"))
 
 
 def test_a_mirror_needs_the_negated_interval_and_the_rules_verdict():
     original = {
+        "metric": "LPIPS-VGG",
         "improvement": 0.2,
         "ci_low": 0.1,
         "ci_high": 0.3,
@@ -50,3 +61,31 @@ def test_a_mirror_needs_the_negated_interval_and_the_rules_verdict():
     gain = {"improvement": 0.005, "ci_low": 0.002, "ci_high": 0.008}
     assert flip_check.mirrored({**kept, "verdict": "agrees"}, {**gain, "verdict": "agrees"}) == []
     assert flip_check.mirrored({**kept, "verdict": "agrees"}, {**gain, "verdict": "inconclusive"})
+
+
+def test_a_relative_mirror_inverts_the_ratio():
+    from opgan.stats import seed_comparison
+
+    baseline = [[1.0, 1.2, 0.9], [1.1, 1.0, 1.3]]
+    candidate = [[0.7, 0.8, 0.6], [0.9, 0.6, 0.8], [0.7, 0.75, 0.7]]
+    for lower_is_better in (True, False):
+
+        def claim(base, cand, lower_is_better=lower_is_better):
+            estimate = seed_comparison(base, cand, lower_is_better=lower_is_better, relative=True)
+            return {
+                "metric": "KID-VGG16 (relative)",
+                "baseline_value": estimate.baseline,
+                "candidate_value": estimate.candidate,
+                "improvement": estimate.value,
+                "ci_low": estimate.low,
+                "ci_high": estimate.high,
+                "tolerance": 0.1,
+                "kind": "kept",
+                "verdict": flip_check.verdict(estimate, 0.1, "kept"),
+            }
+
+        original, swapped = claim(baseline, candidate), claim(candidate, baseline)
+        assert flip_check.mirrored(original, swapped) == []
+        # a page that negated the relative improvement instead of swapping the sides is caught
+        negated = {**swapped, "improvement": -original["improvement"]}
+        assert flip_check.mirrored(original, negated)

@@ -168,3 +168,28 @@ def test_midpoint_items_score_every_pair_once():
     rows = midpoint_items(G, codes, "w", class_pairs(names, 4), names, real, None, model="m", k=4, seed=0)
     assert [row["pair"] for row in rows] == [0, 1, 2, 3]
     assert all(row["realism"] > 0 and row["confidence"] == "" and row["model"] == "m" for row in rows)
+
+
+def test_midpoint_scores_are_kept_in_their_inversion_folder(tmp_path, monkeypatch):
+    from opgan import interpolate
+    from opgan.interpolate import class_pairs, midpoint_items
+
+    G = small_generator(seed=1)
+    names = [f"fashion-mnist-test-{i:05d}-{label}" for i, label in enumerate(["Bag", "Coat", "Bag", "Coat"])]
+    codes = initial_codes(G, 4, "w") + 0.5 * torch.randn(4, 4, 8)
+    real, pairs = torch.randn(20, 512), class_pairs(names, 4)
+    folder = tmp_path / "cpu-k4-w"
+    folder.mkdir()
+    (folder / "cache-key.json").write_text('{"checkpoint_sha256": "a"}')
+    direct = midpoint_items(G, codes, "w", pairs, names, real, None, model="m", k=4, seed=0)
+    scored = []
+    original = interpolate.midpoint_scores
+    monkeypatch.setattr(interpolate, "midpoint_scores", lambda *args: scored.append(1) or original(*args))
+    for _ in range(2):
+        kept = midpoint_items(G, codes, "w", pairs, names, real, None, inversion_folder=folder, model="m", k=4, seed=0)
+        assert kept == direct
+    assert len(scored) == 1 and (folder / interpolate.MIDPOINT_SCORES).is_file()
+    (folder / "cache-key.json").write_text('{"checkpoint_sha256": "b"}')  # the inversion was made again
+    midpoint_items(G, codes, "w", pairs, names, real, None, inversion_folder=folder, model="m", k=4, seed=0)
+    midpoint_items(G, codes, "w", pairs, names, real[:19], None, inversion_folder=folder, model="m", k=4, seed=0)
+    assert len(scored) == 3  # and so was another reference

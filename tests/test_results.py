@@ -124,3 +124,23 @@ def test_tail_improvement_compares_the_last_fifth_of_the_steps():
     # the tail starts at step 40: loss 0.2 + 0.1 = 0.3 -> 0.2 + 0.05 = 0.25
     assert res.tail_improvement(records, {"lpips": 1.0, "mse": 1.0}) == pytest.approx(0.05 / 0.3)
     assert res.tail_improvement(records, {"lpips": 1.0}) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_cached_value_reuses_by_key_and_recomputes_what_is_broken(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"scores": torch.arange(3.0) + len(calls)}
+
+    path = tmp_path / "model" / "value.pt"
+    first, reused = res.cached_value(path, {"model": "a"}, compute)
+    assert not reused and first["scores"].tolist() == [1.0, 2.0, 3.0]
+    again, reused = res.cached_value(path, {"model": "a"}, compute)
+    assert reused and torch.equal(again["scores"], first["scores"]) and len(calls) == 1
+    assert res.cached_value(path, {"model": "b"}, compute)[1] is False  # another key: computed again
+    path.write_bytes(b"not a tensor file")  # a broken value under a matching key
+    value, reused = res.cached_value(path, {"model": "b"}, compute)
+    assert not reused and value["scores"].tolist() == [3.0, 4.0, 5.0]
+    (tmp_path / "model" / "value.pt.key.json").unlink()  # interrupted before its key was written
+    assert res.cached_value(path, {"model": "b"}, compute)[1] is False and len(calls) == 4

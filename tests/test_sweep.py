@@ -135,3 +135,31 @@ def test_sweep_inversions_name_folders_and_count_the_cache(tmp_path):
     assert [len(per_seed) for per_seed in rows] == [2, 2] and rows[1][0]["k"] == 2
     assert inversions.cache_use == {"reused": 1, "computed": 3}
     assert inversions.provenance() == f"3 computed, 1 read back from {tmp_path / 'cache'}"
+
+
+def test_sample_features_are_kept_per_model_file_and_model(tmp_path, monkeypatch):
+    from helpers import tiny_generator
+
+    from opgan import sweep as sweep_module
+    from opgan.checkpoint import save_checkpoint
+
+    sampled = []
+
+    def fake_features(images):  # the samples' mean per image: cheap, and it follows the model
+        sampled.append(len(images))
+        return images.flatten(1).mean(1, keepdim=True)
+
+    monkeypatch.setattr(sweep_module, "vgg16_features", fake_features)
+    G = tiny_generator(k=2)
+    checkpoint = tmp_path / "cpu-k2-seed1.pt"
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, checkpoint)
+    direct = sweep_module.sample_vgg16_features(G, checkpoint, 5)
+    cached = sweep_module.sample_vgg16_features(G, checkpoint, 5, tmp_path / "cache")
+    assert torch.equal(direct, cached) and (tmp_path / "cache" / "cpu-k2-seed1" / "sample-features.pt").is_file()
+    assert torch.equal(sweep_module.sample_vgg16_features(G, checkpoint, 5, tmp_path / "cache"), direct)
+    assert sampled == [5, 5]  # the third call read the second's back
+    sweep_module.sample_vgg16_features(G, checkpoint, 6, tmp_path / "cache")  # another count: sampled again
+    retrained = tiny_generator(k=2, seed=7)
+    save_checkpoint({"model_config": retrained.cfg.to_dict(), "G_ema": retrained.state_dict()}, checkpoint)
+    new = sweep_module.sample_vgg16_features(retrained, checkpoint, 6, tmp_path / "cache")
+    assert sampled == [5, 5, 6, 6] and not torch.equal(new[:5], direct)
