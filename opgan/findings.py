@@ -500,6 +500,54 @@ def claims_html(rows: Sequence[dict], caption: str = "") -> str:
     )
 
 
+def protocol_html(rows: Sequence[dict]) -> str:
+    """The reconstruction claims decided under several inversion protocols (rows of
+    scripts/protocol_check.py's CSV: `comparison` names the protocol) as an HTML table, a column per
+    protocol, followed by what each protocol's numbers rest on: images, training seeds, steps, the
+    code version and the processor that computed them.  The reconstruction page includes it."""
+    protocols = list(dict.fromkeys(row["comparison"] for row in rows))
+    claims = list(dict.fromkeys((row["claim"], row["space"]) for row in rows))
+    by_key = {(row["claim"], row["space"], row["comparison"]): row for row in rows}
+    columns = ("claim", *protocols)
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
+    body = []
+    for claim, space in claims:
+        cells = [f"<strong>{html.escape(claim)}</strong>" + (f" ({html.escape(space_name(space))})" if space else "")]
+        for protocol in protocols:
+            row = by_key.get((claim, space, protocol))
+            cells.append(
+                "not run"
+                if row is None
+                else f"{html.escape(interval(row))}: "
+                f'<span class="claims-verdict" style="color:{VERDICT_COLORS.get(row["verdict"], "inherit")}">'
+                f"{html.escape(row['verdict'])}</span>"
+            )
+        body.append(
+            "<tr>" + "".join(f'<td data-label="{name}">{cell}</td>' for name, cell in zip(columns, cells)) + "</tr>"
+        )
+    caption = (
+        "The reconstruction claims under each inversion protocol, on the same test images and models: improvement "
+        "of the paper's side (positive = better), 95% interval and verdict."
+    )
+    made = []
+    for protocol in protocols:
+        first = next(row for row in rows if row["comparison"] == protocol)
+        seconds = first.get("inversion_seconds")
+        made.append(
+            f"<li><em>{html.escape(protocol)}</em>: {first['images']} test images × {first['seeds']} training "
+            f"seed{'' if first['seeds'] == 1 else 's'} "
+            f"({html.escape(str(first.get('seed_list', 'not recorded')))}), {first.get('steps', 'not recorded')} steps"
+            + (f", {seconds:.0f} s of inversions on {html.escape(str(first.get('processor')))}" if seconds else "")
+            + f", code version {html.escape(str(first.get('code_version', 'not recorded')))}.</li>"
+        )
+    return (
+        f'<table class="claims-table protocol-table"><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>\n"
+        f"<p>What each column rests on (from the results file of <code>scripts/protocol_check.py</code>):</p>"
+        f"<ul>{''.join(made)}</ul>"
+    )
+
+
 def forest_position(row: dict) -> tuple[float, float, float, float]:
     """(estimate, low, high, tolerance) in units of the row's tolerance (threshold rows: in units of
     their metric's tolerance, with the bar at 0), for the forest plot."""

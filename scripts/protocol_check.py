@@ -6,13 +6,15 @@ Adam lr 0.1 with warm-up, 1000 steps (the `paper` preset's inversion settings, r
 opgan/presets.py). This script inverts the targets with k = 1, the largest k and the k = 1 model
 given as many rows (the equal-latent-size control) at each seed, both ways, and decides the
 reconstruction claims (`claims.reconstruction_comparisons`, as the book does) under each, writing
-book/results/protocol_paper.csv for the reconstruction page with its steps, images, seeds and code
-version. It is not part of `make book`: LPIPS-VGG at 1000 steps costs 10-11 minutes per run of 16
-images on a 2-core CPU, so its 18 runs take ~3.3 hours (minutes on a GPU). Each finished run's
-per-image results are kept as a small CSV under --kept (committed), with the processor and the code
-version that kept it (a cached inversion is reused only under the same inversion code): the script
-resumes from them on another machine, a run at a time; the inversions themselves (codes,
-reconstructions) are cached under --cache on this machine only.
+book/results/protocol_paper.csv with its steps, images, seeds and code version, and beside it
+protocol_paper.md, the table the reconstruction page includes (`findings.protocol_html`): the book
+shows a new run at its next `jupyter-book build`, without executing the page again. It is not part
+of `make book`: LPIPS-VGG at 1000 steps costs 10-11 minutes per run of 16 images on a 2-core CPU, so
+its 18 runs take ~3.3 hours (minutes on a GPU). Each finished run's per-image results are kept as a
+small CSV under --kept (committed), with the processor and the code version that kept it (a cached
+inversion is reused only under the same inversion code): the script resumes from them on another
+machine, a run at a time; the inversions themselves (codes, reconstructions) are cached under
+--cache on this machine only.
 
     .venv/bin/python scripts/protocol_check.py                       (16 images x seeds 0-2, 1000 steps)
     .venv/bin/python scripts/protocol_check.py --device cuda --seeds 0 1 2 3 4 5 6 7
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from opgan import claims, findings
 from opgan.environment import code_version, processor
-from opgan.files import write_csv
+from opgan.files import write_csv, write_text
 from opgan.presets import PRESETS, inversion_config
 from opgan.results import TEXT_COLUMNS, read_results, read_table
 from opgan.sweep import Sweep, SweepInversions
@@ -113,7 +115,9 @@ def main() -> None:
         return
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_csv(args.out, rows)
-    print(f"wrote {args.out} ({time.perf_counter() - start:.0f} s)")
+    page_part = Path(args.out).with_suffix(".md")
+    write_text(page_part, findings.protocol_html(rows) + "\n")
+    print(f"wrote {args.out} and {page_part} ({time.perf_counter() - start:.0f} s)")
 
 
 if __name__ == "__main__":

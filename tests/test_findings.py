@@ -98,3 +98,44 @@ def test_the_reproduction_can_be_cited():
     citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert citation["cff-version"] == "1.2.0" and citation["title"].startswith("opgan")
     assert "2205.06304" in citation["preferred-citation"]["url"]
+
+
+def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_on():
+    def protocol_row(claim, protocol, improvement, verdict, **made):
+        return {
+            "claim": claim,
+            "comparison": protocol,
+            "space": "w+",
+            "metric": "lpips",
+            "kind": "better",
+            "improvement": improvement,
+            "ci_low": improvement - 0.02,
+            "ci_high": improvement + 0.02,
+            "tolerance": 0.01,
+            "verdict": verdict,
+            "images": 16,
+            "seeds": 3,
+            **made,
+        }
+
+    made = {
+        "steps": 1000,
+        "seed_list": "0 1 2",
+        "code_version": "abc123",
+        "processor": "AMD EPYC",
+        "inversion_seconds": 1800,
+    }
+    rows = [
+        protocol_row("Reconstruction improves with k", "book", 0.09, "agrees", **{**made, "steps": 150}),
+        protocol_row("Reconstruction improves with k", "paper", 0.03, "agrees", **made),
+        protocol_row("Training with rows beats free values", "paper", -0.04, "no material gain", **made),
+    ]
+    page = findings.protocol_html(rows)
+    assert re.findall(r"<th>(.*?)</th>", page) == ["claim", "book", "paper"]
+    cells = re.findall(r"<tr>(.*?)</tr>", page)[1:]
+    assert len(cells) == 2 and "not run" in cells[1] and "no material gain" in cells[1]  # the book ran no control here
+    assert "+0.090 [+0.070, +0.11] LPIPS-VGG" in html.unescape(cells[0])
+    rests_on = re.findall(r"<li>(.*?)</li>", page)
+    assert "150 steps" in rests_on[0] and "1000 steps" in rests_on[1]
+    assert all("16 test images × 3 training seeds (0 1 2)" in line and "abc123" in line for line in rests_on)
+    assert "1800 s of inversions on AMD EPYC" in rests_on[1] and "<caption>" in page
