@@ -30,8 +30,9 @@ browser:
 
 # The tests, then every notebook at the smoke scale built into a book (fails on a notebook error or
 # a figure cell without a figure), then every page of it checked in headless Chromium (screenshots
-# in runs/book-smoke/book/_build/screenshots), then pages 01-03 re-executed on their own cached
-# results with k = 1 and the largest k swapped: their verdicts must come out mirrored.
+# in runs/book-smoke/book/_build/screenshots), then pages 01-04 re-executed on their own cached
+# results (04: its models) with the two sides of each claim swapped: their verdicts must come out
+# mirrored.
 test: install data browser lint
 	$(PY) -m pytest -q
 	rm -rf runs/book-smoke

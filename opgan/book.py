@@ -72,9 +72,11 @@ def run_notebooks(
     only: list[str] | None = None,
     kernel: str = "python3",
     starting: Callable[[str, dict], None] | None = None,
+    overrides: dict | None = None,
 ) -> list[Path]:
     """Executes the notebooks of a scale into `out` (default: the book folder); returns their paths.
-    `starting(name, parameters)` is called before each notebook runs (the CLI prints it)."""
+    `starting(name, parameters)` is called before each notebook runs (the CLI prints it); `overrides`
+    replace parameters of every notebook that declares them (e.g. another checkpoints folder)."""
     import nbformat
     import papermill
 
@@ -85,7 +87,7 @@ def run_notebooks(
     out = Path(out).resolve() if out else book
     prepare_output(book, out)
     where = os.path.relpath(out, root) if out.is_relative_to(root) else str(out)  # no machine paths in committed pages
-    extra = {"results": os.path.join(where, "results"), "cache": os.path.join(where, "_cache")}
+    extra = {"results": os.path.join(where, "results"), "cache": os.path.join(where, "_cache"), **(overrides or {})}
     names = only or spec["notebooks"]
     unknown = sorted(set(names) - set(spec["notebooks"]))
     if unknown:

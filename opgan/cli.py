@@ -172,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     book.add_argument("--config", default="_config.yml", help="the reproduction file (default _config.yml)")
     book.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (e.g. 02_reconstruction)")
     book.add_argument("--no-build", action="store_true", help="execute the notebooks but do not build the HTML book")
+    book.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a notebook parameter (VALUE read as YAML) in every notebook that declares it; repeatable",
+    )
     return parser
 
 
@@ -343,8 +350,16 @@ def run_book(args: argparse.Namespace) -> int:
         raise SystemExit(
             "opgan book: papermill and jupyter-book are missing; install them with: pip install 'opgan[book]'"
         )
+    import yaml
+
     from opgan.book import build_book, load_reproduction, run_notebooks
 
+    overrides = {}
+    for setting in args.set:
+        name, equals, value = setting.partition("=")
+        if not equals or not name.isidentifier():
+            raise SystemExit(f"opgan book: --set takes NAME=VALUE, got {setting!r}")
+        overrides[name] = yaml.safe_load(value)
     start = time.perf_counter()
     executed = run_notebooks(
         args.scale,
@@ -352,6 +367,7 @@ def run_book(args: argparse.Namespace) -> int:
         args.config,
         args.only,
         starting=lambda name, parameters: print(f"[{args.scale}] {name}: {parameters}", flush=True),
+        overrides=overrides,
     )
     print(f"executed {len(executed)} notebooks in {time.perf_counter() - start:.0f} s")
     if not args.no_build:

@@ -6,7 +6,10 @@ papermill (`opgan book --only ...`), and every "largest k vs k = 1" claim must c
 the improvement and its interval negated (a relative one: the ratio of the two sides inverted), and
 the verdict the one the rule (`stats.verdict`) gives the mirrored interval -- an "agrees" turns
 "contradicted" when its interval clears the tolerance. A page that read the wrong side, or decided
-on results it did not show, fails here. `make test` runs it on the smoke book.
+on results it did not show, fails here.  Page 04 is checked the same way with each seed's
+regular-rate and reduced-rate models trading files (a copy of its checkpoints, `--set
+checkpoints=`): "the reduced rate tames the spectrum" must come out mirrored.  `make test` runs it
+on the smoke book.
 
     python scripts/flip_check.py runs/book-smoke/book --scale smoke
 """
@@ -22,17 +25,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
+from opgan.book import load_reproduction, notebook_parameters
 from opgan.interpolate import MIDPOINT_SCORES
 from opgan.results import read_table
 from opgan.stats import Estimate, verdict
-from opgan.sweep import project_root
+from opgan.sweep import Sweep, project_root
 
 # What a page computed from one model, in the cache folders named after that model: swapped.  The
 # cache keys stay, so the pages read the swapped values back instead of computing them again.
 SWAPPED_FILES = ("results.csv", MIDPOINT_SCORES, "sample-features.pt")
 PAGES = ("01_generation", "02_reconstruction", "03_interpolation")
+ALL_PARAMETERS = {"scale", "ks", "seeds", "checkpoints", "base_variant", "variant"}  # what page 04's swap reads
 
 
 def swap_results(cache: Path, k_max: int) -> int:
@@ -91,6 +94,50 @@ def mirrored(original: dict, flipped: dict) -> list[str]:
     return problems
 
 
+AFFINE_PAGE = "04_affine"
+AFFINE_CLAIM = "Reduced affine lr tames the spectrum"  # the reduced rate against the regular one
+
+
+def swap_affine_models(parameters: dict, root: Path, copy: Path) -> int:
+    """Copies page 04's models into `copy` with each seed's regular-rate and reduced-rate models
+    trading files (with their records and logs); returns the number of seeds swapped."""
+    sweep = Sweep(
+        parameters["scale"],
+        parameters["ks"],
+        parameters["seeds"],
+        root / parameters["checkpoints"],
+        device="cpu",
+        variants=(parameters["base_variant"], parameters["variant"]),
+    )
+    copy.mkdir(parents=True, exist_ok=True)
+    for seed in sweep.seeds:
+        regular, reduced = (sweep.path(sweep.k_max, seed, **parameters[key]) for key in ("base_variant", "variant"))
+        for suffix in ("", ".json", ".log.jsonl"):
+            for source, target in ((regular, reduced), (reduced, regular)):
+                if Path(f"{source}{suffix}").is_file():
+                    shutil.copyfile(f"{source}{suffix}", copy / f"{target.name}{suffix}")
+    held_out_source = sweep.path(sweep.ks[0])  # the sweep reads its held-out images from the first model's data
+    if not (copy / held_out_source.name).is_file():
+        shutil.copyfile(held_out_source, copy / held_out_source.name)
+    return len(sweep.seeds)
+
+
+def check_mirrored(original: list[dict], flipped: list[dict], chosen) -> tuple[int, list[str]]:
+    """Checks the rows `chosen(row)` selects as mirrored; returns how many and the problems."""
+    checked, failures = 0, []
+    for before, after in zip(original, flipped):
+        if not chosen(before):
+            continue
+        checked += 1
+        problems = mirrored(before, after)
+        name = (
+            f"{before['claim']} ({', '.join(filter(None, (before['space'], before['comparison'], before['metric'])))})"
+        )
+        print(f"{'FAIL' if problems else 'ok  '} {name}: {before['verdict']} -> {after['verdict']}")
+        failures += [f"{name}: {problem}" for problem in problems]
+    return checked, failures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("book", type=Path, help="a built book folder with its _cache and results")
@@ -98,37 +145,47 @@ def main() -> int:
     args = parser.parse_args()
 
     root = project_root()
-    config = yaml.safe_load((root / "_config.yml").read_text())
-    k_max = max(config["scales"][args.scale]["parameters"]["ks"])
+    spec = load_reproduction(root / "_config.yml")
+    k_max = max(spec["scales"][args.scale]["parameters"]["ks"])
     text = ("claim", "comparison", "space", "metric", "kind", "verdict", "interval", "note")
-    claims_files = [Path("results") / f"claims-{page}.csv" for page in PAGES]
-    original = {path: read_table(args.book / path, text=text) for path in claims_files}
+    pages = {page: Path("results") / f"claims-{page}.csv" for page in (*PAGES, AFFINE_PAGE)}
+    original = {page: read_table(args.book / path, text=text) for page, path in pages.items()}
+    opgan_book = [str(Path(sys.executable).with_name("opgan")), "book", "--scale", args.scale, "--no-build"]
     with tempfile.TemporaryDirectory(prefix="opgan-flip-") as work:
         copy = Path(work) / "book"
         shutil.copytree(args.book / "_cache", copy / "_cache")
         swapped = swap_results(copy / "_cache", k_max)
         print(f"swapped {swapped} results of k = 1 and k = {k_max}; executing {', '.join(PAGES)} on them", flush=True)
+        subprocess.run([*opgan_book, "--out", str(copy), "--only", *PAGES], check=True, cwd=root)
+        affine = notebook_parameters(spec, args.scale, AFFINE_PAGE, ALL_PARAMETERS, {})
+        seeds = swap_affine_models(affine, root, Path(work) / "checkpoints")
+        print(f"swapped the regular and the reduced affine rate's models of {seeds} seeds; executing {AFFINE_PAGE}")
         subprocess.run(
-            [str(Path(sys.executable).with_name("opgan")), "book", "--scale", args.scale, "--out", str(copy)]
-            + ["--only", *PAGES, "--no-build"],
+            [
+                *opgan_book,
+                "--out",
+                str(copy),
+                "--only",
+                AFFINE_PAGE,
+                "--set",
+                f"checkpoints={Path(work) / 'checkpoints'}",
+            ],
             check=True,
             cwd=root,
         )
-        flipped = {path: read_table(copy / path, text=text) for path in claims_files}
+        flipped = {page: read_table(copy / path, text=text) for page, path in pages.items()}
     failures = []
-    for path in claims_files:
-        checked = 0
-        for before, after in zip(original[path], flipped[path]):
-            if not before["comparison"].startswith(f"k = {k_max} vs k = 1"):
-                continue
-            checked += 1
-            problems = mirrored(before, after)
-            name = f"{before['claim']} ({before['space'] or 'samples'}, {before['comparison']}; {before['metric']})"
-            print(f"{'FAIL' if problems else 'ok  '} {name}: {before['verdict']} -> {after['verdict']}")
-            failures += [f"{name}: {problem}" for problem in problems]
-        if len(flipped[path]) != len(original[path]) or not checked:
+    for page in pages:
+        if page == AFFINE_PAGE:
+            checked, problems = check_mirrored(original[page], flipped[page], lambda row: row["claim"] == AFFINE_CLAIM)
+        else:
+            checked, problems = check_mirrored(
+                original[page], flipped[page], lambda row: row["comparison"].startswith(f"k = {k_max} vs k = 1")
+            )
+        failures += problems
+        if len(flipped[page]) != len(original[page]) or not checked:
             failures.append(
-                f"{path}: {len(original[path])} claims before, {len(flipped[path])} after, {checked} mirrored"
+                f"{page}: {len(original[page])} claims before, {len(flipped[page])} after, {checked} mirrored"
             )
     if not swapped:
         failures.append("nothing was swapped")

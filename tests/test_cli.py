@@ -85,3 +85,24 @@ def test_train_help_shows_each_presets_effective_default():
         "--style-mixing FLOAT probability of mixing two latents' whole slot matrices; default 0.9 at every preset"
         in flat
     )
+
+
+def test_book_set_overrides_notebook_parameters(monkeypatch):
+    from opgan import book
+
+    seen = {}
+
+    def fake_run(scale, out, config, only, starting=None, overrides=None):
+        seen.update(scale=scale, only=only, overrides=overrides)
+        return []
+
+    monkeypatch.setattr(book, "run_notebooks", fake_run)
+    argv = ["book", "--scale", "smoke", "--only", "04_affine", "--no-build"]
+    assert main([*argv, "--set", "checkpoints=/tmp/swapped", "--set", "seeds=[0, 1]"]) == 0
+    assert seen == {
+        "scale": "smoke",
+        "only": ["04_affine"],
+        "overrides": {"checkpoints": "/tmp/swapped", "seeds": [0, 1]},
+    }
+    with pytest.raises(SystemExit, match="--set takes NAME=VALUE"):
+        main([*argv, "--set", "checkpoints"])
