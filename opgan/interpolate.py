@@ -113,8 +113,8 @@ def midpoint_items(
 ) -> list[dict]:
     """One row per pair with its `midpoint_scores`; `labels` (model, k, seed, ...) are copied into
     every row.  With the cached inversion folder the codes came from (`results.cached_inversion`),
-    the scores are kept there (MIDPOINT_SCORES) and read back while that inversion, the pairs, the reference, the
-    classifier and the code (MIDPOINT_SOURCES) are the same."""
+    the scores are kept there (MIDPOINT_SCORES) and read back while that inversion, the pairs, the
+    reference, the classifier and the code (MIDPOINT_SOURCES) are the same."""
     if inversion_folder is None or not (Path(inversion_folder) / CACHE_KEY).is_file():
         scores = midpoint_scores(G, codes, space, pairs, real_features, classifier)
     else:
