@@ -537,7 +537,11 @@ def protocol_html(rows: Sequence[dict]) -> str:
             f"<li><em>{html.escape(protocol)}</em>: {first['images']} test images × {first['seeds']} training "
             f"seed{'' if first['seeds'] == 1 else 's'} "
             f"({html.escape(str(first.get('seed_list', 'not recorded')))}), {first.get('steps', 'not recorded')} steps"
-            + (f", {seconds:.0f} s of inversions on {html.escape(str(first.get('processor')))}" if seconds else "")
+            + (
+                f", {seconds:.0f} s of inversions (wall clock) on {html.escape(str(first.get('processor')))}"
+                if seconds
+                else ""
+            )
             + f", code version {html.escape(str(first.get('code_version', 'not recorded')))}.</li>"
         )
     return (
