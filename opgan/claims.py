@@ -192,9 +192,10 @@ def reconstruction_claims(
     rows_of: Callable[[Side], Sequence[list[dict]]],
     short: bool = False,
     comparison: str | None = None,
+    metric: str = "lpips",
 ) -> list[dict]:
-    """Each comparison decided on the result rows `rows_of(side)` gives (a list per seed); with
-    `short`, rows carry the protocol checks' names (and `comparison`, when given, as their
+    """Each comparison decided on the result rows `rows_of(side)` gives (a list per seed) in `metric`;
+    with `short`, rows carry the protocol checks' names (and `comparison`, when given, as their
     comparison text, without a space label)."""
     found = []
     for c in comparisons:
@@ -205,11 +206,14 @@ def reconstruction_claims(
                     c.comparison if comparison is None else comparison,
                     rows_of(c.baseline),
                     rows_of(c.candidate),
+                    metric=metric,
                 )
             )
         else:
             found.append(
-                reconstruction_claim(c.claim, c.comparison, rows_of(c.baseline), rows_of(c.candidate), c.space)
+                reconstruction_claim(
+                    c.claim, c.comparison, rows_of(c.baseline), rows_of(c.candidate), c.space, metric=metric
+                )
             )
     return found
 

@@ -172,6 +172,7 @@ NEAR_PERFECT_REASONS = {
     "lpips": "about half of what good StyleGAN2 inversions reach, fixed before any result",
 }
 METRIC_UNITS = {"lpips": "LPIPS-VGG", "psnr": "dB"}
+METRIC_NAMES = {"lpips": "LPIPS-VGG", "psnr": "PSNR"}
 
 
 def source(claim: str) -> ClaimSource:
@@ -506,15 +507,19 @@ def protocol_html(rows: Sequence[dict]) -> str:
     protocol, followed by what each protocol's numbers rest on: images, training seeds, steps, the
     code version and the processor that computed them.  The reconstruction page includes it."""
     protocols = list(dict.fromkeys(row["comparison"] for row in rows))
-    claims = list(dict.fromkeys((row["claim"], row["space"]) for row in rows))
-    by_key = {(row["claim"], row["space"], row["comparison"]): row for row in rows}
+    claims = list(dict.fromkeys((row["claim"], row["space"], row.get("metric", "lpips")) for row in rows))
+    by_key = {(row["claim"], row["space"], row.get("metric", "lpips"), row["comparison"]): row for row in rows}
     columns = ("claim", *protocols)
     head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
     body = []
-    for claim, space in claims:
-        cells = [f"<strong>{html.escape(claim)}</strong>" + (f" ({html.escape(space_name(space))})" if space else "")]
+    for claim, space, metric in claims:
+        cells = [
+            f"<strong>{html.escape(claim)}</strong>"
+            + (f" ({html.escape(space_name(space))})" if space else "")
+            + f'<div class="claims-why">in {html.escape(METRIC_NAMES.get(metric, metric))}</div>'
+        ]
         for protocol in protocols:
-            row = by_key.get((claim, space, protocol))
+            row = by_key.get((claim, space, metric, protocol))
             cells.append(
                 "not run"
                 if row is None
@@ -527,7 +532,9 @@ def protocol_html(rows: Sequence[dict]) -> str:
         )
     caption = (
         "The reconstruction claims under each inversion protocol, on the same test images and models: improvement "
-        "of the paper's side (positive = better), 95% interval and verdict."
+        "of the paper's side (positive = better), 95% interval and verdict. The paper's protocol minimizes "
+        "LPIPS-VGG itself and the book's LPIPS-AlexNet + MSE, so each metric flatters one protocol's values; "
+        "every claim compares models within one protocol."
     )
     made = []
     for protocol in protocols:
