@@ -139,3 +139,15 @@ def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_o
     assert "150 steps" in rests_on[0] and "1000 steps" in rests_on[1]
     assert all("16 test images × 3 training seeds (0 1 2)" in line and "abc123" in line for line in rests_on)
     assert "1800 s of inversions (wall clock) on AMD EPYC" in rests_on[1] and "<caption>" in page
+    # one claim ran under both protocols, with the same verdict; flip the paper's and the sentence names it
+    assert "same verdict in 1 of the 1 rows" in page
+    rows[1]["verdict"] = "inconclusive"
+    assert findings.protocol_agreement(rows) == (
+        "The protocols give the same verdict in 0 of the 1 rows that all of them ran; they differ in "
+        "Reconstruction improves with k (W+) in LPIPS-VGG: agrees under book, inconclusive under paper."
+    )
+    assert "nothing to compare" in findings.protocol_agreement(rows[:1])
+    assert "distance past the bar" not in page
+    near = protocol_row("Near-perfect reconstruction (k = 64, mean PSNR ≥ 30 dB)", "paper", 1.1, "agrees", **made)
+    page = findings.protocol_html([*rows, {**near, "metric": "psnr", "tolerance": 0.0}])
+    assert "in PSNR: the distance past the bar" in page and "Near-perfect rows:" in html.unescape(page)
