@@ -108,7 +108,7 @@ def main() -> None:
         ]
         if "w" in args.spaces:  # the abstract's headline, at the book's bars, under this protocol too
             decided += [
-                {**found, "claim": f"{found['claim']} ({found['comparison']})", "comparison": protocol}
+                {**found, "claim": f"{found['claim']}, {found['comparison']}", "comparison": protocol}
                 for found in claims.near_perfect_claims(k_large, rows_of((k_large, "w", False)))
             ]
         for found in decided:
