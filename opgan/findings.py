@@ -559,35 +559,40 @@ def protocol_html(rows: Sequence[dict]) -> str:
             )
             + f", code version {html.escape(str(first.get('code_version', 'not recorded')))}.</li>"
         )
+    summary, differing = protocol_agreement(rows)
+    agreement = f"<p>{html.escape(summary)}</p>" + (
+        f"<ul>{''.join(f'<li>{html.escape(line)}</li>' for line in differing)}</ul>" if differing else ""
+    )
     return (
         f'<table class="claims-table protocol-table"><caption>{html.escape(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>\n"
-        f"<p>{html.escape(protocol_agreement(rows))}</p>\n"
+        f"{agreement}\n"
         f"<p>What each column rests on (from the results file of <code>scripts/protocol_check.py</code>):</p>"
         f"<ul>{''.join(made)}</ul>"
     )
 
 
-def protocol_agreement(rows: Sequence[dict]) -> str:
-    """One sentence on whether the protocols decide each claim alike: how many (claim, space, metric)
-    rows that every protocol ran get the same verdict from all of them, and which do not."""
+def protocol_agreement(rows: Sequence[dict]) -> tuple[str, list[str]]:
+    """Whether the protocols decide each claim alike: a sentence counting the (claim, space, metric)
+    rows that every protocol ran and that all of them give the same verdict, and a line for each row
+    where they differ."""
     protocols = list(dict.fromkeys(row["comparison"] for row in rows))
     verdicts: dict[tuple, dict] = {}
     for row in rows:
         key = (row["claim"], row["space"], row.get("metric", "lpips"))
         verdicts.setdefault(key, {})[row["comparison"]] = row["verdict"]
     shared = {key: found for key, found in verdicts.items() if len(found) == len(protocols)}
+    if not shared or len(protocols) < 2:
+        return "Only one protocol has been run: nothing to compare yet.", []
     differing = [
-        f"{claim}{f' ({space_name(space)})' if space else ''} in {METRIC_NAMES.get(metric, metric)}: "
+        f"{claim}{f' ({space_name(space)})' if space else ''}, in {METRIC_NAMES.get(metric, metric)}: "
         + ", ".join(f"{found[protocol]} under {protocol.split(' (')[0]}" for protocol in protocols)
         for (claim, space, metric), found in shared.items()
         if len(set(found.values())) > 1
     ]
-    if not shared or len(protocols) < 2:
-        return "Only one protocol has been run: nothing to compare yet."
     same = len(shared) - len(differing)
-    sentence = f"The protocols give the same verdict in {same} of the {len(shared)} rows that all of them ran"
-    return sentence + ("." if not differing else "; they differ in " + "; ".join(differing) + ".")
+    summary = f"The protocols give the same verdict in {same} of the {len(shared)} rows that all of them ran"
+    return summary + ("." if not differing else "; they differ in these:"), differing
 
 
 def forest_position(row: dict) -> tuple[float, float, float, float]:

@@ -143,10 +143,11 @@ def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_o
     assert "same verdict in 1 of the 1 rows" in page
     rows[1]["verdict"] = "inconclusive"
     assert findings.protocol_agreement(rows) == (
-        "The protocols give the same verdict in 0 of the 1 rows that all of them ran; they differ in "
-        "Reconstruction improves with k (W+) in LPIPS-VGG: agrees under book, inconclusive under paper."
+        "The protocols give the same verdict in 0 of the 1 rows that all of them ran; they differ in these:",
+        ["Reconstruction improves with k (W+), in LPIPS-VGG: agrees under book, inconclusive under paper"],
     )
-    assert "nothing to compare" in findings.protocol_agreement(rows[:1])
+    assert "<li>Reconstruction improves with k (W+), in LPIPS-VGG" in findings.protocol_html(rows)
+    assert "nothing to compare" in findings.protocol_agreement(rows[:1])[0]
     assert "distance past the bar" not in page
     near = protocol_row("Near-perfect reconstruction (k = 64, mean PSNR ≥ 30 dB)", "paper", 1.1, "agrees", **made)
     page = findings.protocol_html([*rows, {**near, "metric": "psnr", "tolerance": 0.0}])
