@@ -507,8 +507,8 @@ def protocol_html(rows: Sequence[dict]) -> str:
     protocol, followed by what each protocol's numbers rest on: images, training seeds, steps, the
     code version and the processor that computed them.  The reconstruction page includes it."""
     protocols = list(dict.fromkeys(row["comparison"] for row in rows))
-    claims = list(dict.fromkeys((row["claim"], row["space"], row.get("metric", "lpips")) for row in rows))
-    by_key = {(row["claim"], row["space"], row.get("metric", "lpips"), row["comparison"]): row for row in rows}
+    claims = list(dict.fromkeys(protocol_claim_key(row) for row in rows))
+    by_key = {(*protocol_claim_key(row), row["comparison"]): row for row in rows}
     columns = ("claim", *protocols)
     head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
     body = []
@@ -572,6 +572,12 @@ def protocol_html(rows: Sequence[dict]) -> str:
     )
 
 
+def protocol_claim_key(row: dict) -> tuple[str, str, str]:
+    """(claim, space, metric): what one row of the protocol table decides, whichever protocol decided it
+    (rows written before the PSNR column are LPIPS-VGG)."""
+    return row["claim"], row["space"], row.get("metric", "lpips")
+
+
 def protocol_agreement(rows: Sequence[dict]) -> tuple[str, list[str]]:
     """Whether the protocols decide each claim alike: a sentence counting the (claim, space, metric)
     rows that every protocol ran and that all of them give the same verdict, and a line for each row
@@ -579,8 +585,7 @@ def protocol_agreement(rows: Sequence[dict]) -> tuple[str, list[str]]:
     protocols = list(dict.fromkeys(row["comparison"] for row in rows))
     verdicts: dict[tuple, dict] = {}
     for row in rows:
-        key = (row["claim"], row["space"], row.get("metric", "lpips"))
-        verdicts.setdefault(key, {})[row["comparison"]] = row["verdict"]
+        verdicts.setdefault(protocol_claim_key(row), {})[row["comparison"]] = row["verdict"]
     shared = {key: found for key, found in verdicts.items() if len(found) == len(protocols)}
     if not shared or len(protocols) < 2:
         return "Only one protocol has been run: nothing to compare yet.", []

@@ -111,18 +111,16 @@ def main() -> None:
                 {**found, "claim": f"{found['claim']}, {found['comparison']}", "comparison": protocol}
                 for found in claims.near_perfect_claims(k_large, rows_of((k_large, "w", False)))
             ]
+        made = [row for side in sides for per_seed in rows_of(side) for row in per_seed]
+        provenance = {  # the same for every claim of this protocol
+            "steps": config.steps,
+            "seed_list": " ".join(map(str, args.seeds)),
+            "code_version": " ".join(sorted({row["code_version"] for row in made})),
+            "processor": "; ".join(sorted({row["processor"] for row in made})),
+            "inversion_seconds": round(sum(row["seconds"] for row in made)),
+        }
         for found in decided:
-            made = [row for side in sides for per_seed in rows_of(side) for row in per_seed]
-            rows.append(
-                {
-                    **found,
-                    "steps": config.steps,
-                    "seed_list": " ".join(map(str, args.seeds)),
-                    "code_version": " ".join(sorted({row["code_version"] for row in made})),
-                    "processor": "; ".join(sorted({row["processor"] for row in made})),
-                    "inversion_seconds": round(sum(row["seconds"] for row in made)),
-                }
-            )
+            rows.append({**found, **provenance})
             print(findings.sentence(found), flush=True)
     if args.status:
         return
