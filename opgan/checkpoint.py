@@ -3,8 +3,8 @@ with the provenance record written beside an exported model."""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import torch
 from opgan.data import held_out_images, to_float
 from opgan.diagnostics import distance_from_init, initial_generator
 from opgan.errors import OpganError
-from opgan.files import torch_save, write_json
+from opgan.files import torch_save, write_json, write_text
 from opgan.metrics import fd_vgg16
 from opgan.networks import Generator, ModelConfig
 
@@ -96,6 +96,10 @@ def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_image
         record["fd_vgg16_images"] = len(real)
     log = Path(checkpoint).parent / "log.jsonl"
     if log.is_file():
-        shutil.copyfile(log, str(out) + ".log.jsonl")
+        # An export on the way (train --export-at) keeps the log up to its own images, not the run's.
+        seen = state.get("images_seen") or 0
+        lines = [line for line in log.read_text().splitlines() if line.strip()]
+        kept = [line for line in lines if json.loads(line).get("images_seen", 0) <= seen]
+        write_text(str(out) + ".log.jsonl", "".join(line + "\n" for line in kept))
     write_json(str(out) + ".json", record)
     return record

@@ -20,7 +20,9 @@ from opgan.train import TrainConfig
 def _field_type(dataclass_type: type, name: str) -> type:
     hints = typing.get_type_hints(dataclass_type)
     hint = hints[name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) is tuple:
+        return hint
+    args = [a for a in typing.get_args(hint) if a is not type(None)]  # X | None -> X
     return args[0] if args else hint
 
 
@@ -36,6 +38,7 @@ OPTION_HELP = {
     "ema_images": "G EMA half-life in images",
     "mixed_precision": "bfloat16 autocast (CUDA only)",
     "threads": "torch CPU threads (0: PyTorch's default)",
+    "export_at": "also write the generator after these many images (generator-150k.pt, ...)",
 }
 
 
@@ -61,6 +64,11 @@ def _add_dataclass_options(parser: argparse.ArgumentParser, dataclass_type: type
             help_text = f"{OPTION_HELP[f.name]}; {help_text}"
         if kind is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        elif typing.get_origin(kind) is tuple:
+            item = typing.get_args(kind)[0]
+            parser.add_argument(
+                flag, dest=f.name, type=item, nargs="+", default=None, metavar=item.__name__.upper(), help=help_text
+            )
         else:
             parser.add_argument(
                 flag, dest=f.name, type=kind, default=None, metavar=kind.__name__.upper(), help=help_text

@@ -35,7 +35,7 @@ from opgan.files import save_image_grid, write_json, write_text
 from opgan.loss import StyleGAN2Loss
 from opgan.networks import Discriminator, Generator, ModelConfig
 
-RUN_OPTIONS = ("seed", "threads")  # options of one run, not of a recipe: no preset sets them
+RUN_OPTIONS = ("seed", "threads", "export_at")  # options of one run, not of a recipe: no preset sets them
 
 
 @dataclass
@@ -71,6 +71,15 @@ class TrainConfig:
     mixed_precision: bool = False  # bfloat16 autocast, CUDA only
     seed: int = 0
     threads: int = 0  # torch CPU threads; 0 = PyTorch's default
+    # Image counts at which the run also writes its generator as ``generator-{N/1000}k.pt``: one run
+    # gives the same model at several training lengths (the state after N images does not depend on
+    # total_images, so a long run's export equals a shorter run's end).
+    export_at: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.export_at = tuple(sorted(int(images) for images in self.export_at))
+        if any(images <= 0 for images in self.export_at):
+            raise ConfigError(f"export_at takes positive image counts, got {self.export_at}")
 
     @property
     def r1_weight(self) -> float:
@@ -425,8 +434,11 @@ class Trainer:
                     window_start, window_images, window = time.perf_counter(), 0, RunningMeans()
                 if self.is_writer and crossed(cfg.sample_every):
                     self.save_samples()
-                if crossed(cfg.checkpoint_every):
+                exports = [n for n in cfg.export_at if self.images_seen - cfg.batch < n <= self.images_seen]
+                if crossed(cfg.checkpoint_every) or exports:
                     self.checkpoint(window)
+                if self.is_writer and exports and self.images_seen < cfg.total_images:
+                    export_generator(self.out_dir / "checkpoint.pt", self.out_dir / export_name(exports[-1]))
         finally:
             bar.close()
             for sig, handler in previous_handlers.items():
@@ -439,6 +451,11 @@ class Trainer:
             if finished:
                 export_generator(self.out_dir / "checkpoint.pt", self.out_dir / "generator.pt")
         return {"images_seen": self.images_seen, "finished": finished, "wall_seconds": self.wall_seconds, **last}
+
+
+def export_name(images: int) -> str:
+    """The file an `export_at` point writes in the run folder."""
+    return f"generator-{images // 1000}k.pt" if images % 1000 == 0 else f"generator-{images}img.pt"
 
 
 def train(

@@ -6,9 +6,10 @@
 # Environment: RUNS (run folders, default runs/sweep), PARALLEL (runs at once, default 2),
 # THREADS (torch threads per run, default 1), LIMIT (seconds; when > 0 every run is sent SIGTERM
 # then, writes its checkpoint and stops: run the script again to continue), PYTHON.
+# ON_FINISH: a command run with the run's name after it finishes (e.g. its export).
 # A run whose folder holds generator.pt is finished and skipped; one with checkpoint.pt resumes.
 set -euo pipefail
-export PYTHON=${PYTHON:-.venv/bin/python} RUNS=${RUNS:-runs/sweep} THREADS=${THREADS:-1} LIMIT=${LIMIT:-0}
+export PYTHON=${PYTHON:-.venv/bin/python} RUNS=${RUNS:-runs/sweep} THREADS=${THREADS:-1} LIMIT=${LIMIT:-0} ON_FINISH=${ON_FINISH:-}
 PARALLEL=${PARALLEL:-2}
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
@@ -25,6 +26,7 @@ train_one() {
   local status=0
   "${command[@]}" > "$RUNS/$name.out" 2>&1 || status=$?
   echo "$name: $(tail -n 1 "$RUNS/$name.out" | tr '\r' '\n' | tail -n 1) (exit $status)"
+  if [ "$status" -eq 0 ] && [ -n "$ON_FINISH" ]; then $ON_FINISH "$name"; fi
 }
 export -f train_one
 printf '%s\n' "${names[@]}" | xargs -P "$PARALLEL" -I NAME bash -c 'train_one NAME'

@@ -6,7 +6,17 @@ import pytest
 
 from opgan.errors import ConfigError
 from opgan.presets import make_config
-from opgan.registry import ABLATION_MODELS, MODELS, SWEEP_MODELS, ModelSpec, find_model, sweep_names
+from opgan.registry import (
+    ABLATION_MODELS,
+    DOSE_LENGTHS,
+    DOSE_MODELS,
+    MODELS,
+    SWEEP_MODELS,
+    ModelSpec,
+    dose_runs,
+    find_model,
+    sweep_names,
+)
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
@@ -21,7 +31,7 @@ def test_names_are_derived_from_the_records():
 
 
 def test_every_record_has_its_own_name_and_the_configuration_it_says():
-    assert len(MODELS) == len(SWEEP_MODELS) + len(ABLATION_MODELS)
+    assert len(MODELS) == len(SWEEP_MODELS) + len(ABLATION_MODELS) + len(DOSE_MODELS)
     for spec in MODELS.values():
         cfg = spec.config()
         assert (cfg.model.k, cfg.seed) == (spec.k, spec.seed)
@@ -46,3 +56,20 @@ def test_the_shipped_checkpoints_are_the_registry_and_hold_what_their_record_say
         assert (saved["pl_weight"], saved["style_mixing"]) == (spec.config().pl_weight, spec.config().style_mixing), (
             name
         )
+
+
+def test_the_dose_response_lengths_come_from_one_run_per_k_and_seed():
+    assert ModelSpec("cpu", 64, 1, images=150_000).name == "cpu-k64-seed1-150k"
+    assert ModelSpec("cpu", 64, 2, "gamma0.01").name == "cpu-k64-seed2-gamma0.01"
+    shorter = find_model("cpu-k64-seed1-300k")
+    assert shorter.run.name == "cpu-k64-seed1-450k" and shorter.run_file == "generator-300k.pt"
+    run = shorter.run.config()
+    assert run.total_images == max(DOSE_LENGTHS) and run.export_at == (150_000, 300_000)
+    assert find_model("cpu-k64-seed1-450k").run_file == "generator.pt"
+    assert find_model("cpu-k64-gamma0.01").config().r1_weight == make_config("cpu", k=1).r1_weight
+    assert find_model("cpu-k64").config().r1_weight != make_config("cpu", k=1).r1_weight
+    runs = dose_runs("cpu")
+    assert len(runs) == 2 * 3 + 3 and len({find_model(name).run for name in runs}) == len(runs)
+    assert {spec.run.name for spec in DOSE_MODELS} == set(runs)
+    with pytest.raises(ConfigError, match="thousands"):
+        ModelSpec("cpu", 1, images=1500)

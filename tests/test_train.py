@@ -59,6 +59,25 @@ def test_checkpoint_round_trip(tmp_path, tiny_data):
     assert (tmp_path / "generator.pt").stat().st_size < (tmp_path / "checkpoint.pt").stat().st_size / 3
 
 
+def test_an_export_on_the_way_is_the_shorter_run_and_keeps_the_log_to_its_length(tmp_path, tiny_data):
+    from opgan.checkpoint import export_model
+
+    train_tiny(tmp_path / "long", tiny_data, k=4, total_images=48, export_at=(16, 40))
+    train_tiny(tmp_path / "short", tiny_data, k=4, total_images=16)
+    assert sorted(path.name for path in (tmp_path / "long").glob("generator*.pt")) == [
+        "generator-16img.pt",
+        "generator-40img.pt",
+        "generator.pt",
+    ]
+    on_the_way, _ = load_generator(tmp_path / "long" / "generator-16img.pt")
+    shorter, _ = load_generator(tmp_path / "short" / "generator.pt")
+    for (key, value), (_, other) in zip(on_the_way.state_dict().items(), shorter.state_dict().items()):
+        assert torch.equal(value, other), key
+    export_model(tmp_path / "long" / "generator-40img.pt", tmp_path / "m.pt", fd_images=0)
+    logged = [json.loads(line)["images_seen"] for line in (tmp_path / "m.pt.log.jsonl").read_text().splitlines()]
+    assert logged and max(logged) == 40, "the exported log stops at the export's own length"
+
+
 def test_interrupted_and_resumed_run_matches_an_unbroken_one(tmp_path, tiny_data):
     _, straight = train_tiny(tmp_path / "straight", tiny_data, k=2, style_mixing=0.5, pl_weight=1.0, pl_interval=2)
     _, first = train_tiny(
