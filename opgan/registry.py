@@ -113,7 +113,9 @@ def _cpu_models() -> tuple[list[ModelSpec], list[ModelSpec]]:
 def _cpu_dose_models() -> list[ModelSpec]:
     """The dose-response design: k = 1 and k = 64, seeds 0-2, at every training length; and k = 64
     at k = 1's R1 weight, seeds 0-2, at the sweep's length."""
-    lengths = [ModelSpec("cpu", k, seed, images=images) for k in (1, 64) for seed in range(3) for images in DOSE_LENGTHS]
+    lengths = [
+        ModelSpec("cpu", k, seed, images=images) for k in (1, 64) for seed in range(3) for images in DOSE_LENGTHS
+    ]
     return lengths + [ModelSpec("cpu", 64, seed, "gamma0.01") for seed in range(3)]
 
 
