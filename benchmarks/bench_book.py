@@ -63,15 +63,15 @@ def main(argv: list[str] | None = None) -> int:
             del sys.modules[name]  # imported above from this checkout
 
     import opgan
-    from opgan.classifier import load_classifier
     from opgan.data import to_float
     from opgan.environment import code_version
     from opgan.files import write_json
-    from opgan.interpolate import class_pairs, interpolation_measures, midpoint_items
     from opgan.metrics import kernel_distance, vgg16_features
     from opgan.presets import PRESETS, inversion_config
     from opgan.results import read_codes
-    from opgan.sweep import Sweep, SweepInversions
+    from opgan.study.classifier import load_classifier
+    from opgan.study.midpoints import class_pairs, interpolation_measures, midpoint_items
+    from opgan.study.sweep import Sweep, SweepInversions
 
     sweep = Sweep("cpu", [1, 64], [0, 1], "checkpoints", device="cpu")
     targets = sweep.held_out(args.images, part="test")

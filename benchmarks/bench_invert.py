@@ -33,7 +33,7 @@ from opgan.files import write_json
 from opgan.invert import InversionConfig, invert, reconstruction_metrics
 from opgan.networks import Generator
 from opgan.presets import inversion_config
-from opgan.stats import describe, paired_mean, verdict
+from opgan.study.stats import describe, paired_mean, verdict
 
 TOLERANCE = 0.01  # LPIPS, as in the book's claims
 

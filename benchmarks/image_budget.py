@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from opgan import claims
 from opgan.files import write_json
 from opgan.results import TEXT_COLUMNS, read_table
+from opgan.study import claims
 
 
 def shown(row: dict) -> str:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from opgan import claims
 from opgan.files import write_json
 from opgan.results import TEXT_COLUMNS, read_table
+from opgan.study import claims
 
 SIDES = {"k = 1": (1, False), "k = 64": (64, False), "the control": (64, True)}
 

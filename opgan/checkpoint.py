@@ -3,18 +3,14 @@ with the provenance record written beside an exported model."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from opgan.data import held_out_images, to_float
-from opgan.diagnostics import distance_from_init, initial_generator
 from opgan.errors import OpganError
-from opgan.files import torch_save, write_json, write_text
-from opgan.metrics import fd_vgg16
+from opgan.files import torch_save
 from opgan.networks import Generator, ModelConfig
 
 FORMAT = "opgan-checkpoint"
@@ -69,37 +65,3 @@ def export_generator(checkpoint: str | os.PathLike, path: str | os.PathLike) -> 
     state = read_checkpoint(checkpoint)
     keep = ("model_config", "train_config", "G_ema", "images_seen", "provenance", "wall_seconds")
     save_checkpoint({key: state[key] for key in keep if key in state}, path)
-
-
-def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_images: int = 1000) -> dict:
-    """Writes the generator-only `out` and, beside it, ``out.json`` (provenance + FD-VGG16 of samples)
-    and ``out.log.jsonl`` (the run's training log, when the run folder has one)."""
-    export_generator(checkpoint, out)
-    state = read_checkpoint(out)
-    train_cfg = state.get("train_config", {})
-    record = {
-        "preset": train_cfg.get("preset"),
-        "k": state["model_config"]["k"],
-        "seed": train_cfg.get("seed"),
-        "affine_lr_mul": state["model_config"].get("affine_lr_mul"),
-        "images_seen": state.get("images_seen"),
-        "wall_seconds": state.get("wall_seconds"),
-        "source_checkpoint": str(checkpoint),
-        **state.get("provenance", {}),
-    }
-    generator, _ = load_generator(out)
-    start = initial_generator(generator.cfg, train_cfg.get("seed", 0)).state_dict()
-    record["distance_from_init"] = distance_from_init(generator, start)  # of G_ema, median per module group
-    if fd_images:
-        real = to_float(held_out_images(state, fd_images).images)
-        record["fd_vgg16_samples_vs_test"] = fd_vgg16(generator.sample(len(real), seed=123), real)
-        record["fd_vgg16_images"] = len(real)
-    log = Path(checkpoint).parent / "log.jsonl"
-    if log.is_file():
-        # An export on the way (train --export-at) keeps the log up to its own images, not the run's.
-        seen = state.get("images_seen") or 0
-        lines = [line for line in log.read_text().splitlines() if line.strip()]
-        kept = [line for line in lines if json.loads(line).get("images_seen", 0) <= seen]
-        write_text(str(out) + ".log.jsonl", "".join(line + "\n" for line in kept))
-    write_json(str(out) + ".json", record)
-    return record

@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 from opgan.presets import PRESETS
-from opgan.registry import MODELS
+from opgan.study.registry import MODELS
 from opgan.train import TrainConfig
 
 
@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     classifier = commands.add_parser(
         "classifier",
         help="train the Fashion-MNIST classifier that scores interpolation midpoints",
-        description="Train the small classifier of opgan.classifier on Fashion-MNIST's train split and save it "
+        description="Train the small classifier of opgan.study.classifier on Fashion-MNIST's train split and save it "
         "(float16, with its accuracy on test images 0-999). The book uses checkpoints/fashion-mnist-classifier.pt.",
     )
     classifier.add_argument(
@@ -252,7 +252,7 @@ def run_train(args: argparse.Namespace) -> int:
     from opgan.errors import ConfigError
     from opgan.networks import ModelConfig
     from opgan.presets import make_config
-    from opgan.registry import find_model
+    from opgan.study.registry import find_model
     from opgan.train import train
 
     model_names = {f.name for f in dataclasses.fields(ModelConfig)}
@@ -301,7 +301,7 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from opgan.checkpoint import export_model
+    from opgan.study.sweep import export_model
 
     export_model(args.checkpoint, args.out, args.fd_images)
     print(f"wrote {args.out} and {args.out}.json")
@@ -360,7 +360,7 @@ def run_book(args: argparse.Namespace) -> int:
         )
     import yaml
 
-    from opgan.book import build_book, load_reproduction, run_notebooks
+    from opgan.study.book import build_book, load_reproduction, run_notebooks
 
     overrides = {}
     for setting in args.set:
@@ -390,7 +390,7 @@ def run_book(args: argparse.Namespace) -> int:
 def run_classifier(args: argparse.Namespace) -> int:
     import torch
 
-    from opgan.classifier import CLASSIFIER_FILE, train_classifier
+    from opgan.study.classifier import CLASSIFIER_FILE, train_classifier
 
     if args.threads:
         torch.set_num_threads(args.threads)

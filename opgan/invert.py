@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm import tqdm  # plain bars: tqdm.auto warns in kernels without ipywidgets
 
+from opgan import module_calls
 from opgan.errors import ConfigError, OpganError
 from opgan.metrics import LPIPS, _cached_lpips, mse, psnr, ssim
 from opgan.networks import SPACES, Generator
@@ -234,3 +235,6 @@ def reconstruction_metrics(
         "lpips": lpips_distance(reconstructions, targets, lpips_net),
         "mse": mse(reconstructions, targets),
     }
+
+
+module_calls(__name__, invert)  # `from opgan import invert; invert(G, targets, cfg)`

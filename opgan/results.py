@@ -15,12 +15,8 @@ a name the file system refuses) costs only that file, never the other results.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import pickle
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +25,7 @@ import torch
 
 from opgan.data import ImageSet, to_float
 from opgan.distributed import gather_to_writer
-from opgan.environment import PACKAGE_ROOT, provenance
+from opgan.environment import provenance
 from opgan.errors import OpganError
 from opgan.files import save_image_grid, torch_save, write_csv, write_json
 from opgan.invert import InversionConfig, invert, latent_size, reconstruction_metrics, used_latent_size
@@ -38,11 +34,6 @@ from opgan.networks import Generator
 CODE_FORMAT = "opgan-code"
 COLUMNS = ["image", "space", "k", "latent_size", "used_latent_size", "steps", "psnr", "ssim", "lpips", "mse", "seconds"]
 TEXT_COLUMNS = ("image", "space")
-CACHE_KEY = "cache-key.json"
-# The package modules whose code computes what a results folder holds: a change to any of them
-# makes every cached inversion stale.
-INVERSION_SOURCES = ("invert.py", "networks.py", "metrics.py", "results.py", "files.py", "data.py")
-SOURCE_ROOT = PACKAGE_ROOT
 
 
 class ResultsError(OpganError, OSError):
@@ -224,89 +215,6 @@ def paired_rows(targets: torch.Tensor, reconstructions: torch.Tensor, columns: i
             t, r = torch.cat([t, blank]), torch.cat([r, blank])
         chunks += [t, r]
     return torch.cat(chunks)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def source_hash(names: tuple[str, ...] = INVERSION_SOURCES) -> str:
-    """One hash of the named package source files (their names and bytes)."""
-    digest = hashlib.sha256()
-    for name in names:
-        digest.update(name.encode() + b"\0" + (Path(SOURCE_ROOT) / name).read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def cached_inversion(
-    G: Generator,
-    targets: ImageSet,
-    cfg: InversionConfig,
-    out: str | os.PathLike,
-    label: str,
-    checkpoint: str | os.PathLike,
-    batch: int = 16,
-    progress: bool = False,
-) -> tuple[Path, bool]:
-    """The results folder ``out/label`` of inverting `targets`: read back when its cache key matches,
-    else computed; returns the folder and whether it was reused.
-
-    The key holds the settings and the hashes of the model file, of the target pixels and of the
-    code that computes the result (INVERSION_SOURCES), so a retrained model (same path, new
-    weights), changed images or changed inversion code are inverted again; it is written last, so
-    an interrupted inversion is never mistaken for a finished one.
-    """
-    folder = Path(out) / label
-    key = {
-        "checkpoint": str(checkpoint),
-        "checkpoint_sha256": file_sha256(checkpoint),
-        "images": targets.source,
-        "images_sha256": tensor_sha256(targets.images),
-        "count": len(targets),
-        "inversion": cfg.to_dict(),
-        "model": G.cfg.to_dict(),
-        "code_sha256": source_hash(),
-    }
-    if key_matches(folder / CACHE_KEY, key):
-        return folder, True
-    (folder / CACHE_KEY).unlink(missing_ok=True)
-    invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=progress)
-    write_json(folder / CACHE_KEY, key)
-    return folder, False
-
-
-def key_matches(path: str | os.PathLike, key: dict) -> bool:
-    """Whether the cache key file `path` holds `key` (as JSON would write it back)."""
-    try:
-        return json.loads(Path(path).read_text()) == json.loads(json.dumps(key))
-    except (OSError, ValueError):
-        return False
-
-
-def cached_value(path: str | os.PathLike, key: dict, compute: Callable[[], Any]) -> tuple[Any, bool]:
-    """`compute()`'s value (tensors, or lists and dicts of them), kept at `path` with its key beside it
-    (``path`` + ``.key.json``) and read back while the key matches; returns it and whether it was
-    reused.  As for inversions, the key is written last, so an interrupted write is never reused."""
-    path = Path(path)
-    key_file = path.with_name(path.name + ".key.json")
-    if key_matches(key_file, key):
-        try:
-            return torch.load(path, map_location="cpu", weights_only=True), True
-        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):  # the value is gone or broken: computed again
-            pass
-    key_file.unlink(missing_ok=True)
-    value = compute()
-    torch_save(value, path)
-    write_json(key_file, key)
-    return value, False
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    return _sha256(Path(path).read_bytes())
-
-
-def tensor_sha256(values: torch.Tensor) -> str:
-    return _sha256(values.detach().cpu().contiguous().numpy().tobytes())
 
 
 # --------------------------------------------------------------------------- reading back

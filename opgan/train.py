@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from tqdm import tqdm  # plain bars: tqdm.auto warns in kernels without ipywidgets
 
+from opgan import module_calls
 from opgan.checkpoint import CheckpointError, export_generator, read_checkpoint, save_checkpoint
 from opgan.data import ImageSet, load_images, to_float
 from opgan.diagnostics import distance_from_init
@@ -479,3 +480,6 @@ def train(
     finally:
         if started_group:
             close_distributed()
+
+
+module_calls(__name__, train)  # `from opgan import train; train(cfg, out)`

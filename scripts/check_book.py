@@ -28,7 +28,7 @@ from pathlib import Path
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 MARKER = "opgan-browser-check"
 WIDTHS = (1280, 420)  # desktop, phone
-# The smallest text of a figure in its PNG: opgan.plots.STYLE's 10 pt at the 100 dpi figures are
+# The smallest text of a figure in its PNG: opgan.study.plots.STYLE's 10 pt at the 100 dpi figures are
 # drawn with; displayed, it shrinks by the image's scale.
 SMALLEST_TEXT_PX = 10 * 100 / 72
 MIN_TEXT_PX = 9.0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The dose-response trainings (opgan.registry.DOSE_MODELS): k = 1 and k = 64, seeds 0-2, trained to
+# The dose-response trainings (opgan.study.registry.DOSE_MODELS): k = 1 and k = 64, seeds 0-2, trained to
 # 450k images with the generator exported at 150k and 300k on the way, and k = 64 at k = 1's R1 weight.
 #
 #   scripts/dose_sweep.sh              train what is missing (two runs at a time, one thread each), resumably
@@ -14,7 +14,7 @@ export PYTHON=${PYTHON:-.venv/bin/python} RUNS=${RUNS:-checkpoints/unfinished}
 if [ "${1:-}" = "--export" ]; then
   run=$2
   read -r -a models <<< "$("$PYTHON" -c "
-from opgan.registry import DOSE_MODELS
+from opgan.study.registry import DOSE_MODELS
 print(' '.join(f'{s.name}:{s.run_file}' for s in DOSE_MODELS if s.run.name == '$run'))")"
   for entry in "${models[@]}"; do
     name=${entry%%:*} file=${entry#*:}
@@ -25,7 +25,7 @@ print(' '.join(f'{s.name}:{s.run_file}' for s in DOSE_MODELS if s.run.name == '$
   exit 0
 fi
 
-read -r -a names <<< "$("$PYTHON" -c "from opgan.registry import dose_runs; print(' '.join(dose_runs('cpu')))")"
+read -r -a names <<< "$("$PYTHON" -c "from opgan.study.registry import dose_runs; print(' '.join(dose_runs('cpu')))")"
 todo=()
 for name in "${names[@]}"; do
   # exported and folder removed: finished before

@@ -25,11 +25,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from opgan.book import load_reproduction, notebook_parameters
-from opgan.interpolate import MIDPOINT_SCORES
 from opgan.results import read_table
-from opgan.stats import Estimate, verdict
-from opgan.sweep import Sweep, project_root
+from opgan.study.book import load_reproduction, notebook_parameters
+from opgan.study.midpoints import MIDPOINT_SCORES
+from opgan.study.stats import Estimate, verdict
+from opgan.study.sweep import Sweep, project_root
 
 # What a page computed from one model, in the cache folders named after that model: swapped.  The
 # cache keys stay, so the pages read the swapped values back instead of computing them again.

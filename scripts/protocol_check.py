@@ -27,12 +27,12 @@ import argparse
 import time
 from pathlib import Path
 
-from opgan import claims, findings
 from opgan.environment import code_version, processor
 from opgan.files import write_csv, write_text
 from opgan.presets import PRESETS, inversion_config
 from opgan.results import TEXT_COLUMNS, read_results, read_table
-from opgan.sweep import Sweep, SweepInversions
+from opgan.study import claims, findings
+from opgan.study.sweep import Sweep, SweepInversions
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ set -euo pipefail
 PYTHON=${PYTHON:-.venv/bin/python}
 export PYTHON RUNS=${RUNS:-runs/reproduce} PARALLEL=${PARALLEL:-2} THREADS=${THREADS:-1}
 start=$(date +%s)
-read -r -a names <<< "$("$PYTHON" -c "from opgan.registry import sweep_names; print(' '.join(sweep_names('cpu', ablations=True)))")"
+read -r -a names <<< "$("$PYTHON" -c "from opgan.study.registry import sweep_names; print(' '.join(sweep_names('cpu', ablations=True)))")"
 scripts/train_sweep.sh "${names[@]}"
 for name in "${names[@]}"; do
   "$PYTHON" -m opgan export --checkpoint "$RUNS/$name/generator.pt" --out "checkpoints/$name.pt" --fd-images 1000

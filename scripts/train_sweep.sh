@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Train the models of the cpu sweep (opgan.registry) side by side, resumably.
+# Train the models of the cpu sweep (opgan.study.registry) side by side, resumably.
 #
 #   scripts/train_sweep.sh [NAME ...]          default: every model of the sweep
 #
@@ -13,7 +13,7 @@ export PYTHON=${PYTHON:-.venv/bin/python} RUNS=${RUNS:-runs/sweep} THREADS=${THR
 PARALLEL=${PARALLEL:-2}
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-  read -r -a names <<< "$("$PYTHON" -c "from opgan.registry import sweep_names; print(' '.join(sweep_names('cpu')))")"
+  read -r -a names <<< "$("$PYTHON" -c "from opgan.study.registry import sweep_names; print(' '.join(sweep_names('cpu')))")"
 fi
 mkdir -p "$RUNS"
 

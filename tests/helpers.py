@@ -3,8 +3,8 @@
 
 import torch
 
-from opgan import claims
 from opgan.networks import Generator, ModelConfig
+from opgan.study import claims
 
 # The tests' tiny architecture: 16 px grayscale, 8 channels in every layer (128 / resolution, capped
 # at 8), 16-dim latents.
@@ -67,3 +67,16 @@ def opposite_claims(reverse: bool) -> list[dict]:
             space="w",
         ),
     ]
+
+
+# The tiny model with 8-dim latents (the interpolation tests write their code shapes for them).
+SMALL_LATENTS = dict(z_dim=8, w_dim=8)
+
+
+def small_generator(seed: int) -> Generator:
+    """The tiny architecture at k = 4 with 8-dim latents, w_avg tracked so that codes around it make images."""
+    torch.manual_seed(seed)
+    G = Generator(tiny_model_config(k=4, **SMALL_LATENTS)).eval()
+    for _ in range(10):
+        G.mapping(G.sample_z(16), update_w_avg=True)
+    return G

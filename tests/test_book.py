@@ -6,7 +6,7 @@ import nbformat
 import papermill
 import pytest
 
-from opgan.book import PipelineError, load_reproduction, missing_figures, notebook_parameters, run_notebooks
+from opgan.study.book import PipelineError, load_reproduction, missing_figures, notebook_parameters, run_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,7 @@ def test_pages_read_like_a_paper_companion():
 
 
 def test_the_injected_parameters_are_folded_and_bars_are_silenced(monkeypatch):
-    from opgan.book import fold_injected_parameters, quiet_progress_bars
+    from opgan.study.book import fold_injected_parameters, quiet_progress_bars
 
     notebook = nbformat.v4.new_notebook(
         cells=[
@@ -114,8 +114,8 @@ def test_the_injected_parameters_are_folded_and_bars_are_silenced(monkeypatch):
 
 
 def test_the_scale_notice_is_read_from_the_presets(monkeypatch):
-    from opgan import book
     from opgan.presets import PRESETS
+    from opgan.study import book
 
     cpu = book.describe_scale("cpu")
     assert f"{PRESETS['cpu']['train']['total_images']:,} images" in cpu["training"]

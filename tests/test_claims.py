@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from opgan import claims, findings
+from opgan.study import claims, findings
 
 
 def _rows(values):

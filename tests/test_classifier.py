@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from opgan import classifier
 from opgan.data import load_fashion_mnist, to_float
+from opgan.study import classifier
 
 
 def test_class_of_reads_fashion_mnist_names():

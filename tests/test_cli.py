@@ -88,7 +88,7 @@ def test_train_help_shows_each_presets_effective_default():
 
 
 def test_book_set_overrides_notebook_parameters(monkeypatch):
-    from opgan import book
+    from opgan.study import book
 
     seen = {}
 

@@ -7,16 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from opgan.data import (
-    DataError,
-    convert_images,
-    load_image_source,
-    load_images,
-    out_of_domain_images,
-    split_indices,
-    to_float,
-    to_uint8,
-)
+from opgan.data import DataError, convert_images, load_image_source, load_images, split_indices, to_float, to_uint8
 
 
 def test_fashion_mnist_test_split(fashion_test):
@@ -108,18 +99,6 @@ def test_convert_images_resolution_and_channels(fashion_test):
     small = convert_images(fashion_test.subset(range(4)), resolution=16, channels=3)
     assert small.images.shape == (4, 3, 16, 16)
     assert torch.equal(small.images[:, 0], small.images[:, 2])
-
-
-def test_out_of_domain_images_come_at_the_model_size_and_mix_kinds():
-    mixed = out_of_domain_images(32, 3, count=32)
-    assert mixed.images.shape == (32, 3, 32, 32) and mixed.images.dtype == torch.uint8
-    kinds = [name.split("-")[0] if name.startswith(("lfw", "mnist")) else "photo" for name in mixed.names]
-    assert {kind: kinds.count(kind) for kind in set(kinds)} == {"photo": 11, "lfw": 11, "mnist": 10}
-    assert len(set(mixed.names)) == 32 and mixed.images.float().std() > 10
-    few = out_of_domain_images(32, 1, count=6)
-    assert len(few) == 6 and sum(name.startswith("mnist") for name in few.names) == 2
-    with pytest.raises(DataError):
-        out_of_domain_images(32, 1, count=0)
 
 
 def test_a_tiny_image_is_used_with_a_warning_that_names_it(tmp_path):

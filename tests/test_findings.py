@@ -7,7 +7,7 @@ import yaml
 from helpers import opposite_claims
 from test_results_page import ROOT
 
-from opgan import claims, findings
+from opgan.study import claims, findings
 
 
 def test_every_claim_the_book_makes_has_a_source_and_a_group():
@@ -87,7 +87,7 @@ def test_the_forest_plot_places_rows_in_units_of_their_tolerance():
         64, [[{"image": "a", "psnr": 31.0, "lpips": 0.04}, {"image": "b", "psnr": 32.0, "lpips": 0.03}]] * 2
     )[0]
     assert findings.forest_position(bar_row)[3] == 0.0  # judged against a fixed bar: no band
-    from opgan import plots
+    from opgan.study import plots
 
     figure = plots.forest(rows + [bar_row])
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]

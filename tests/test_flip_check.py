@@ -64,7 +64,7 @@ def test_a_mirror_needs_the_negated_interval_and_the_rules_verdict():
 
 
 def test_a_relative_mirror_inverts_the_ratio():
-    from opgan.stats import seed_comparison
+    from opgan.study.stats import seed_comparison
 
     baseline = [[1.0, 1.2, 0.9], [1.1, 1.0, 1.3]]
     candidate = [[0.7, 0.8, 0.6], [0.9, 0.6, 0.8], [0.7, 0.75, 0.7]]

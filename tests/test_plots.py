@@ -1,6 +1,6 @@
 """What the pages show: tables with integers as integers, summaries in words."""
 
-from opgan import plots
+from opgan.study import plots
 
 
 def test_table_keeps_integers_rounds_floats_and_blanks_gaps():

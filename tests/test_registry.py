@@ -6,7 +6,7 @@ import pytest
 
 from opgan.errors import ConfigError
 from opgan.presets import make_config
-from opgan.registry import (
+from opgan.study.registry import (
     ABLATION_MODELS,
     DOSE_LENGTHS,
     DOSE_MODELS,

@@ -3,7 +3,7 @@ import pytest
 import scipy.stats
 import torch
 
-from opgan import stats
+from opgan.study import stats
 
 
 def _crossed(generator, seeds, items, effect, seed_sd, item_sd, noise_sd, pairs=False):

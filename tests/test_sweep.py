@@ -8,10 +8,11 @@ import pytest
 import torch
 from helpers import tiny_generator
 
-from opgan import sweep as sw
 from opgan.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
-from opgan.data import DataError, held_out_images, load_images
-from opgan.registry import RECIPE_LABELS, ModelSpec
+from opgan.data import DataError, load_images
+from opgan.study import sweep as sw
+from opgan.study.heldout import held_out_images
+from opgan.study.registry import RECIPE_LABELS, ModelSpec
 
 
 def test_parameters_are_checked_before_any_work(tmp_path):
@@ -140,8 +141,8 @@ def test_sweep_inversions_name_folders_and_count_the_cache(tmp_path):
 def test_sample_features_are_kept_per_model_file_and_model(tmp_path, monkeypatch):
     from helpers import tiny_generator
 
-    from opgan import sweep as sweep_module
     from opgan.checkpoint import save_checkpoint
+    from opgan.study import sweep as sweep_module
 
     sampled = []
 

@@ -60,7 +60,7 @@ def test_checkpoint_round_trip(tmp_path, tiny_data):
 
 
 def test_an_export_on_the_way_is_the_shorter_run_and_keeps_the_log_to_its_length(tmp_path, tiny_data):
-    from opgan.checkpoint import export_model
+    from opgan.study.sweep import export_model
 
     train_tiny(tmp_path / "long", tiny_data, k=4, total_images=48, export_at=(16, 40))
     train_tiny(tmp_path / "short", tiny_data, k=4, total_images=16)
@@ -181,8 +181,9 @@ def test_smoke_preset_cli_trains_samples_and_exports(tmp_path):
     record = json.loads((tmp_path / "small.pt.json").read_text())
     assert record["k"] == 1 and record["images_seen"] == 2000 and record["preset"] == "smoke"
     assert record["fd_vgg16_images"] == 40
-    from opgan.data import held_out_images, to_float
+    from opgan.data import to_float
     from opgan.metrics import fd_vgg16
+    from opgan.study.heldout import held_out_images
 
     G, _ = load_generator(exported)  # the recorded FD-VGG16 is that of these samples against these images
     real = to_float(held_out_images(read_checkpoint(exported), 40).images)

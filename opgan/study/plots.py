@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from opgan import findings
 from opgan.files import image_grid
+from opgan.study import findings
 
 SPACE_STYLE = {"z": ("tab:green", "^"), "w": ("tab:blue", "o"), "w+": ("tab:orange", "s")}
 METRIC_NAMES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS-VGG", "mse": "MSE"}

@@ -13,15 +13,15 @@ from typing import Any
 import pandas as pd
 import torch
 
-from opgan.book import scale_notice
 from opgan.data import ImageSet
 from opgan.environment import provenance
 from opgan.files import write_csv, write_json
-from opgan.findings import answer
 from opgan.invert import InversionConfig
 from opgan.networks import SPACES
 from opgan.presets import PRESETS, inversion_config
-from opgan.sweep import ExperimentError, Sweep, SweepInversions
+from opgan.study.book import scale_notice
+from opgan.study.findings import answer
+from opgan.study.sweep import ExperimentError, Sweep, SweepInversions
 
 
 @dataclass

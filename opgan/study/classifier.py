@@ -29,7 +29,7 @@ from opgan.data import (
 from opgan.errors import OpganError
 from opgan.files import torch_save
 
-CLASSIFIER_FILE = Path(__file__).resolve().parent.parent / "checkpoints" / "fashion-mnist-classifier.pt"
+CLASSIFIER_FILE = Path(__file__).resolve().parents[2] / "checkpoints" / "fashion-mnist-classifier.pt"
 CLASS_INDEX = {label: index for index, label in enumerate(FASHION_MNIST_CLASSES)}
 
 

@@ -2,7 +2,7 @@
 reproduction, or a check of the training recipe), the findings in sentences made from the claims
 table, and that table as HTML that reads on its own at any width.
 
-Nothing here decides a verdict (`opgan.claims` and `opgan.stats` do); it only says what the rows
+Nothing here decides a verdict (`opgan.study.claims` and `opgan.study.stats` do); it only says what the rows
 of ``claims.csv`` mean, so the sentences change when the results do.
 """
 
@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from opgan.claims import TOLERANCE
+from opgan.study.claims import TOLERANCE
 
 GROUPS = {
     "paper": "The paper's claims",
@@ -618,8 +618,8 @@ def forest_position(row: dict) -> tuple[float, float, float, float]:
 def scale_caveat(scale: str, reference: str = "paper") -> str:
     """One sentence on how far this scale is from the paper's (read from the presets): what every
     verdict of the book is conditional on."""
-    from opgan.book import describe_scale
     from opgan.presets import preset_row
+    from opgan.study.book import describe_scale
 
     ours, theirs = preset_row(scale), preset_row(reference)
     their_data = describe_scale(reference)["data"].replace(" (a folder or zip you provide)", "")

@@ -1,5 +1,6 @@
 """The trained models a book page uses (a *sweep*): which ones, where they live, loading them once,
-training the missing ones on request, and their cached inversions.
+training the missing ones on request, exporting a trained one with its provenance, and their cached
+inversions.
 
 A sweep's models differ in k (style rows per layer), training seed and recipe variant; each is a
 `registry.ModelSpec`, stored as ``{checkpoints}/{spec.name}.pt``.
@@ -16,16 +17,20 @@ from typing import Any
 
 import torch
 
-from opgan.checkpoint import CheckpointError, export_model, load_generator, read_checkpoint
-from opgan.data import ImageSet, held_out_images
+from opgan.checkpoint import CheckpointError, export_generator, load_generator, read_checkpoint
+from opgan.data import ImageSet, to_float
+from opgan.diagnostics import distance_from_init, initial_generator
 from opgan.environment import pick_device
 from opgan.errors import ConfigError, OpganError
+from opgan.files import write_json, write_text
 from opgan.invert import InversionConfig
-from opgan.metrics import vgg16_features
+from opgan.metrics import fd_vgg16, vgg16_features
 from opgan.networks import Generator, ModelConfig
 from opgan.presets import PRESETS
-from opgan.registry import ABLATION_MODELS, RECIPE_LABELS, ModelSpec
-from opgan.results import cached_inversion, cached_value, file_sha256, read_results, source_hash
+from opgan.results import read_results
+from opgan.study.cache import cached_inversion, cached_value, file_sha256, source_hash
+from opgan.study.heldout import held_out_images
+from opgan.study.registry import ABLATION_MODELS, RECIPE_LABELS, ModelSpec
 from opgan.train import train
 
 SCALES = tuple(PRESETS)
@@ -306,3 +311,37 @@ class SweepInversions:
 
     def provenance(self) -> str:
         return f"{self.cache_use['computed']} computed, {self.cache_use['reused']} read back from {self.cache}"
+
+
+def export_model(checkpoint: str | os.PathLike, out: str | os.PathLike, fd_images: int = 1000) -> dict:
+    """Writes the generator-only `out` and, beside it, ``out.json`` (provenance + FD-VGG16 of samples)
+    and ``out.log.jsonl`` (the run's training log, when the run folder has one)."""
+    export_generator(checkpoint, out)
+    state = read_checkpoint(out)
+    train_cfg = state.get("train_config", {})
+    record = {
+        "preset": train_cfg.get("preset"),
+        "k": state["model_config"]["k"],
+        "seed": train_cfg.get("seed"),
+        "affine_lr_mul": state["model_config"].get("affine_lr_mul"),
+        "images_seen": state.get("images_seen"),
+        "wall_seconds": state.get("wall_seconds"),
+        "source_checkpoint": str(checkpoint),
+        **state.get("provenance", {}),
+    }
+    generator, _ = load_generator(out)
+    start = initial_generator(generator.cfg, train_cfg.get("seed", 0)).state_dict()
+    record["distance_from_init"] = distance_from_init(generator, start)  # of G_ema, median per module group
+    if fd_images:
+        real = to_float(held_out_images(state, fd_images).images)
+        record["fd_vgg16_samples_vs_test"] = fd_vgg16(generator.sample(len(real), seed=123), real)
+        record["fd_vgg16_images"] = len(real)
+    log = Path(checkpoint).parent / "log.jsonl"
+    if log.is_file():
+        # An export on the way (train --export-at) keeps the log up to its own images, not the run's.
+        seen = state.get("images_seen") or 0
+        lines = [line for line in log.read_text().splitlines() if line.strip()]
+        kept = [line for line in lines if json.loads(line).get("images_seen", 0) <= seen]
+        write_text(str(out) + ".log.jsonl", "".join(line + "\n" for line in kept))
+    write_json(str(out) + ".json", record)
+    return record

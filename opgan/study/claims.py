@@ -3,7 +3,7 @@
 Each function compares a *candidate* (what the paper says is better, or no worse) with a
 *baseline* and returns one row of the claims table: the improvement (positive = the candidate is
 better), its 95% interval and how it was made, the tolerance it is judged against and the verdict
-(`opgan.stats`).  The two sides are different trainings, so the training seed is the unit: per-seed
+(`opgan.study.stats`).  The two sides are different trainings, so the training seed is the unit: per-seed
 means (reconstruction: over the same test images; realism of sets: a kernel distance per seed) are
 compared with a Welch t-interval that also carries the test images' share of the uncertainty.
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from opgan import stats
 from opgan.metrics import kernel_distance
+from opgan.study import stats
 
 # The smallest improvements that matter, quoted with every verdict.  LPIPS: 0.01 is about a tenth
 # of the gap between k = 1 in W and in W+ at this scale; FD: 10% of the baseline's distance.
