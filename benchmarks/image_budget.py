@@ -13,7 +13,7 @@ from pathlib import Path
 
 from opgan.files import write_json
 from opgan.results import TEXT_COLUMNS, read_table
-from opgan.study import claims
+from opgan.study import claims, findings
 
 
 def shown(row: dict) -> str:
@@ -44,7 +44,7 @@ def main() -> None:
     for a, b in zip(every, fewer):
         rows.append(
             {
-                "claim": f"{a['claim']} ({a['space']}; {a['comparison'].split(', ')[-1]}; {a['metric']})",
+                "claim": findings.label(a, short=True),
                 f"{len(order)} images": shown(a),
                 f"{args.images} images": shown(b),
                 "width_ratio": round((b["ci_high"] - b["ci_low"]) / (a["ci_high"] - a["ci_low"]), 3),

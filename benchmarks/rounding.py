@@ -20,7 +20,7 @@ import numpy as np
 
 from opgan.files import write_json
 from opgan.results import TEXT_COLUMNS, read_table
-from opgan.study import claims
+from opgan.study import claims, findings
 
 SIDES = {"k = 1": (1, False), "k = 64": (64, False), "the control": (64, True)}
 
@@ -95,11 +95,11 @@ def main() -> None:
             k, space, control = side
             return [runs[(k, space, control, seed)] for seed in args.seeds]
 
-        return claims.reconstruction_claims(comparisons, rows_of, short=True, comparison="")
+        return claims.reconstruction_claims(comparisons, rows_of)
 
     verdicts = [
         {
-            "claim": a["claim"],
+            "claim": findings.label(a, short=True),
             "kept_runs": f"{a['improvement']:+.4f} [{a['ci_low']:+.4f}, {a['ci_high']:+.4f}] {a['verdict']}",
             "book_build": f"{b['improvement']:+.4f} [{b['ci_low']:+.4f}, {b['ci_high']:+.4f}] {b['verdict']}",
         }

@@ -25,8 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from opgan.results import read_table
 from opgan.study.book import load_reproduction, notebook_parameters
+from opgan.study.claims import claim_of, metric_of, read_claims
+from opgan.study.findings import label
 from opgan.study.midpoints import MIDPOINT_SCORES
 from opgan.study.stats import Estimate, verdict
 from opgan.study.sweep import Sweep, project_root
@@ -66,10 +67,11 @@ def expected_mirror(original: dict) -> Estimate:
     when lower is better) with an interval made on the log of the ratio, so swapping inverts the
     ratio and its interval's ends."""
     value, low, high = original["improvement"], original["ci_low"], original["ci_high"]
-    if "(relative)" not in original["metric"]:
+    metric = metric_of(original)
+    if not metric.relative:
         return Estimate(-value, -high, -low)
     ratio = original["candidate_value"] / original["baseline_value"]
-    if abs(value - (ratio - 1)) <= abs(value - (1 - ratio)):  # higher is better
+    if not metric.lower_is_better:
         return Estimate(1 / ratio - 1, 1 / (high + 1) - 1, 1 / (low + 1) - 1)
     return Estimate(1 - 1 / ratio, 1 - 1 / (1 - high), 1 - 1 / (1 - low))
 
@@ -78,7 +80,7 @@ def mirrored(original: dict, flipped: dict) -> list[str]:
     """What is wrong with `flipped` as the mirror image of `original` (empty when nothing is)."""
     problems = []
     expected = expected_mirror(original)
-    relative = "(relative)" in original["metric"]
+    relative = metric_of(original).relative
     for name, want in (("improvement", expected.value), ("ci_low", expected.low), ("ci_high", expected.high)):
         got = flipped[name]
         if math.isnan(want) and math.isnan(got):
@@ -95,7 +97,7 @@ def mirrored(original: dict, flipped: dict) -> list[str]:
 
 
 AFFINE_PAGE = "04_affine"
-AFFINE_CLAIM = "Reduced affine lr tames the spectrum"  # the reduced rate against the regular one
+AFFINE_CLAIM = "affine-tames-spectrum"  # the reduced rate against the regular one
 
 
 def swap_affine_models(parameters: dict, root: Path, copy: Path) -> int:
@@ -130,9 +132,7 @@ def check_mirrored(original: list[dict], flipped: list[dict], chosen) -> tuple[i
             continue
         checked += 1
         problems = mirrored(before, after)
-        name = (
-            f"{before['claim']} ({', '.join(filter(None, (before['space'], before['comparison'], before['metric'])))})"
-        )
+        name = label(before)
         print(f"{'FAIL' if problems else 'ok  '} {name}: {before['verdict']} -> {after['verdict']}")
         failures += [f"{name}: {problem}" for problem in problems]
     return checked, failures
@@ -147,9 +147,8 @@ def main() -> int:
     root = project_root()
     spec = load_reproduction(root / "_config.yml")
     k_max = max(spec["scales"][args.scale]["parameters"]["ks"])
-    text = ("claim", "comparison", "space", "metric", "kind", "verdict", "interval", "note")
     pages = {page: Path("results") / f"claims-{page}.csv" for page in (*PAGES, AFFINE_PAGE)}
-    original = {page: read_table(args.book / path, text=text) for page, path in pages.items()}
+    original = {page: read_claims(args.book / path) for page, path in pages.items()}
     opgan_book = [str(Path(sys.executable).with_name("opgan")), "book", "--scale", args.scale, "--no-build"]
     with tempfile.TemporaryDirectory(prefix="opgan-flip-") as work:
         copy = Path(work) / "book"
@@ -173,15 +172,15 @@ def main() -> int:
             check=True,
             cwd=root,
         )
-        flipped = {page: read_table(copy / path, text=text) for page, path in pages.items()}
+        flipped = {page: read_claims(copy / path) for page, path in pages.items()}
     failures = []
     for page in pages:
         if page == AFFINE_PAGE:
-            checked, problems = check_mirrored(original[page], flipped[page], lambda row: row["claim"] == AFFINE_CLAIM)
-        else:
             checked, problems = check_mirrored(
-                original[page], flipped[page], lambda row: row["comparison"].startswith(f"k = {k_max} vs k = 1")
+                original[page], flipped[page], lambda row: row["claim_id"] == AFFINE_CLAIM
             )
+        else:  # the claims whose two sides are k = 1 and the largest k in one space
+            checked, problems = check_mirrored(original[page], flipped[page], lambda row: claim_of(row).contrast == "k")
         failures += problems
         if len(flipped[page]) != len(original[page]) or not checked:
             failures.append(

@@ -1,6 +1,8 @@
 """Builders shared by the test files: `from helpers import tiny_generator` (pytest's default
 "prepend" import mode puts tests/, the folder of conftest.py and of every test file, on sys.path)."""
 
+from pathlib import Path
+
 import torch
 
 from opgan.networks import Generator, ModelConfig
@@ -59,13 +61,8 @@ def opposite_claims(reverse: bool) -> list[dict]:
     improves = (bad, good) if not reverse else (good, bad)
     control = (same, good) if not reverse else (bad, good)
     return [
-        claims.reconstruction_claim("Reconstruction improves with k", "k = 64 vs k = 1", *improves, space="w"),
-        claims.reconstruction_claim(
-            "Training with rows beats free values at equal latent size",
-            "trained with 64 rows vs the control (k = 1 given 64 rows)",
-            *control,
-            space="w",
-        ),
+        claims.reconstruction_claim("reconstruction-improves", *improves, space="w", k_max=64),
+        claims.reconstruction_claim("rows-beat-control", *control, space="w", k_max=64),
     ]
 
 
@@ -80,3 +77,6 @@ def small_generator(seed: int) -> Generator:
     for _ in range(10):
         G.mapping(G.sample_z(16), update_w_avg=True)
     return G
+
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository

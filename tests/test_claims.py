@@ -12,8 +12,8 @@ def test_reconstruction_claim_flips_when_the_results_say_the_opposite():
     generator = torch.Generator().manual_seed(0)
     good = [_rows(0.10 + 0.01 * torch.randn(64, generator=generator)) for _ in range(3)]
     bad = [_rows(0.20 + 0.01 * torch.randn(64, generator=generator)) for _ in range(3)]
-    forward = claims.reconstruction_claim("more rows help", "k=64 vs k=1", baseline=bad, candidate=good)
-    backward = claims.reconstruction_claim("more rows help", "k=64 vs k=1", baseline=good, candidate=bad)
+    forward = claims.reconstruction_claim("reconstruction-improves", baseline=bad, candidate=good, k_max=64)
+    backward = claims.reconstruction_claim("reconstruction-improves", baseline=good, candidate=bad, k_max=64)
     assert forward["verdict"] == "agrees" and forward["seeds"] == 3 and forward["images"] == 64
     assert backward["verdict"] == "contradicted"
     assert forward["ci_low"] < forward["improvement"] < forward["ci_high"]
@@ -25,14 +25,14 @@ def test_a_small_gain_is_no_material_gain():
     generator = torch.Generator().manual_seed(3)
     base = [_rows(0.150 + 0.001 * torch.randn(64, generator=generator)) for _ in range(4)]
     cand = [_rows(0.148 + 0.001 * torch.randn(64, generator=generator)) for _ in range(4)]
-    assert claims.reconstruction_claim("x", "y", base, cand)["verdict"] == "no material gain"
+    assert claims.reconstruction_claim("reconstruction-improves", base, cand)["verdict"] == "no material gain"
 
 
 def test_noise_alone_is_inconclusive():
     generator = torch.Generator().manual_seed(1)
     a = [_rows(0.15 + 0.05 * torch.randn(8, generator=generator)) for _ in range(2)]
     b = [_rows(0.15 + 0.05 * torch.randn(8, generator=generator)) for _ in range(2)]
-    assert claims.reconstruction_claim("x", "y", a, b)["verdict"] == "inconclusive"
+    assert claims.reconstruction_claim("reconstruction-improves", a, b)["verdict"] == "inconclusive"
 
 
 def test_fd_claim_sees_a_shifted_set_as_worse():
@@ -40,16 +40,18 @@ def test_fd_claim_sees_a_shifted_set_as_worse():
     real = torch.randn(300, 16, generator=generator)
     close = [torch.randn(100, 16, generator=generator) + 0.5 for _ in range(3)]
     far = [torch.randn(100, 16, generator=generator) + 1.5 for _ in range(3)]
-    kept = claims.fd_claim("realism kept", "a vs b", baseline=close, candidate=far, real=real)
+    kept = claims.fd_claim("generation-kept", baseline=close, candidate=far, real=real)
     assert kept["verdict"] == "contradicted" and kept["improvement"] < 0
-    assert claims.fd_claim("realism kept", "b vs a", baseline=far, candidate=close, real=real)["verdict"] == "agrees"
+    assert claims.fd_claim("generation-kept", baseline=far, candidate=close, real=real)["verdict"] == "agrees"
     assert kept["metric"].startswith("KID") and kept["seeds"] == 3
 
 
 def test_mismatched_images_are_refused():
     with pytest.raises(ValueError):
         claims.reconstruction_claim(
-            "x", "y", [_rows([0.1, 0.2])], [[{"image": "other", "lpips": 0.1}, {"image": "img0", "lpips": 0.1}]]
+            "reconstruction-improves",
+            [_rows([0.1, 0.2])],
+            [[{"image": "other", "lpips": 0.1}, {"image": "img0", "lpips": 0.1}]],
         )
 
 
@@ -164,3 +166,42 @@ def test_generation_claims_take_every_seed_a_recipe_variant_was_trained_at():
         len(claims.generation_claims(samples, {key: variant[key] for key in list(variant)[:1]}, real, [1, 4], range(4)))
         == 1
     )
+
+
+def test_the_committed_claims_that_committed_results_decide_are_rebuilt_exactly():
+    """Every claims row whose inputs are committed under book/results (the midpoint scores, the
+    out-of-domain results, the affine spectra) comes out of the current code with the committed
+    values, to the 6 significant digits the CSVs keep (the inputs are rounded to them too, so a
+    difference of nearly equal means moves in its 6th digit: 1e-6 absolute)."""
+    from helpers import ROOT
+
+    from opgan.results import TEXT_COLUMNS, read_table
+
+    results = ROOT / "book" / "results"
+    midpoints = read_table(results / "midpoints.csv", text=("image_a", "image_b", "same_class", "model", "space"))
+    seeds = sorted({row["seed"] for row in midpoints})
+    k_max = max(row["k"] for row in midpoints)
+    ood = read_table(results / "out_of_domain.csv", text=(*TEXT_COLUMNS, "model"))
+    by_side = {
+        label: [
+            [row for row in ood if row["model"] == label and row["seed"] == s] for s in sorted({r["seed"] for r in ood})
+        ]
+        for label in ("k = 1", f"k = {k_max}", "the control")
+    }
+    affine = read_table(results / "affine.csv", text=("model", "layer"))
+    labels = list(dict.fromkeys(row["model"] for row in affine))  # regular, reduced, at initialization
+    rebuilt = (
+        claims.midpoint_claims(midpoints, k_max, ["w", "w+"], seeds)
+        + claims.out_of_domain_claims(k_max, by_side["k = 1"], by_side[f"k = {k_max}"], by_side["the control"])
+        + claims.affine_claims(affine, labels[0], labels[1], initial=labels[2])
+    )
+    committed = claims.read_claims(results / "claims.csv")
+    key = lambda row: (row["claim_id"], row["space"], row["subset"], row["metric_id"])  # noqa: E731
+    committed = {key(row): row for row in committed}
+    assert len(rebuilt) == 20 and all(key(row) in committed for row in rebuilt)
+    for row in rebuilt:
+        kept = committed[key(row)]
+        for column in ("baseline_value", "candidate_value", "improvement", "ci_low", "ci_high", "se", "df"):
+            assert kept[column] == pytest.approx(row[column], rel=1e-5, abs=1e-6), (key(row), column)
+        for column in ("claim", "comparison", "metric", "kind", "tolerance", "verdict", "images", "seeds", "interval"):
+            assert kept[column] == row[column], (key(row), column)

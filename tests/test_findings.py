@@ -4,40 +4,33 @@ import html
 import re
 
 import yaml
-from helpers import opposite_claims
-from test_results_page import ROOT
+from helpers import ROOT, opposite_claims
 
 from opgan.study import claims, findings
 
 
-def test_every_claim_the_book_makes_has_a_source_and_a_group():
-    names = [
-        "Generation quality kept",
-        "The paper's path-length regularization keeps generation quality (k = 1)",
-        "Reconstruction improves with k",
-        "k = 64 in W beats k = 1 in W+",
-        "Training with rows beats free values at equal latent size",
-        "Near-perfect reconstruction",
-        "Out-of-domain images reconstruct better with k",
-        "Out of domain, training with rows beats free values at equal latent size",
-        "Editability kept: midpoints as realistic",
-        "Editability at equal latent size: trained rows vs free values",
-        "Reduced affine lr tames the spectrum",
-        "Reduced affine lr tames the spectrum beyond its initialization",
-    ]
-    groups = {name: findings.source(name).group for name in names}
-    assert groups["Reduced affine lr tames the spectrum"] == "paper"
-    assert groups["Reduced affine lr tames the spectrum beyond its initialization"] == "control"
-    assert groups["Training with rows beats free values at equal latent size"] == "control"
-    assert groups["The paper's path-length regularization keeps generation quality (k = 1)"] == "recipe"
-    assert all(findings.source(name).paper and findings.source(name).evidence.endswith((".html", "")) for name in names)
-    assert "near-perfect image reconstruction" in findings.source("Near-perfect reconstruction").paper
+def test_every_claim_is_one_record_with_a_source_a_group_a_rule_and_a_page():
+    pages = {path.stem for path in (ROOT / "notebooks").glob("*.ipynb")}
+    for claim_id, claim in claims.CLAIMS.items():
+        assert claim.id == claim_id and claim.paper and claim.evidence, claim_id
+        assert claim.group in claims.GROUPS and claim.rule in claims.RULES and claim.metric in claims.METRICS, claim_id
+        page = re.fullmatch(r"(0\d_[a-z]+)\.html(#[a-z0-9-]+)?", claim.anchor)
+        assert page and page[1] in pages, f"{claim_id}: {claim.anchor} is not a page of the book"
+    assert claims.CLAIMS["affine-tames-spectrum"].group == "paper"
+    assert claims.CLAIMS["path-length-keeps-generation"].group == "recipe"
+    assert "near-perfect image reconstruction" in claims.CLAIMS["near-perfect"].paper
+    row = opposite_claims(False)[1]
+    assert row["claim_id"] == "rows-beat-control" and row["group"] == "control"
+    assert (row["baseline"], row["candidate"]) == ("the control (k = 1 given 64 rows)", "trained with 64 rows")
+    assert row["scale"] == "difference" and row["se"] > 0 and row["df"] > 1
 
 
 def test_numbers_read_in_their_own_units_with_two_significant_digits():
     assert findings.significant(0.249846) == "0.25" and findings.significant(-0.0015503) == "−0.0016"
     assert findings.significant(float("nan")) == "–"
     relative = {
+        "claim_id": "generation-kept",
+        "metric_id": "kid",
         "metric": "KID-VGG16 (relative)",
         "improvement": -0.1555,
         "ci_low": -0.6765,
@@ -59,8 +52,8 @@ def test_the_table_stands_alone_and_stacks_on_narrow_screens():
     table = findings.claims_html(rows, caption="2 comparisons")
     assert (
         table.count('data-label="verdict"') == 2
-        and "The paper's claims" in table
-        and "This reproduction's controls" in table
+        and "The paper's claims" in html.unescape(table)
+        and "This reproduction's controls" in html.unescape(table)
     )
     cells = re.findall(r'<td data-label="compared \(mean\)">(.*?)</td>', table)
     base, cand = rows[0]["baseline_value"], rows[0]["candidate_value"]
@@ -91,7 +84,9 @@ def test_the_forest_plot_places_rows_in_units_of_their_tolerance():
 
     figure = plots.forest(rows + [bar_row])
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
-    assert "The paper's claims" in labels and any("Trained rows beat the control" in label for label in labels)
+    assert "The paper's claims" in labels and any(
+        "Training with rows beats free values (W)" in label for label in labels
+    )
 
 
 def test_the_reproduction_can_be_cited():
@@ -101,9 +96,14 @@ def test_the_reproduction_can_be_cited():
 
 
 def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_on():
-    def protocol_row(claim, protocol, improvement, verdict, **made):
+    def protocol_row(claim_id, protocol, improvement, verdict, **made):
+        record = claims.CLAIMS[claim_id]
         return {
-            "claim": claim,
+            "claim_id": claim_id,
+            "claim": record.title,
+            "short": record.short,
+            "metric_id": "lpips",
+            "subset": "",
             "comparison": protocol,
             "space": "w+",
             "metric": "lpips",
@@ -126,9 +126,9 @@ def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_o
         "inversion_seconds": 1800,
     }
     rows = [
-        protocol_row("Reconstruction improves with k", "book", 0.09, "agrees", **{**made, "steps": 150}),
-        protocol_row("Reconstruction improves with k", "paper", 0.03, "agrees", **made),
-        protocol_row("Training with rows beats free values", "paper", -0.04, "no material gain", **made),
+        protocol_row("reconstruction-improves", "book", 0.09, "agrees", **{**made, "steps": 150}),
+        protocol_row("reconstruction-improves", "paper", 0.03, "agrees", **made),
+        protocol_row("rows-beat-control", "paper", -0.04, "no material gain", **made),
     ]
     page = findings.protocol_html(rows)
     assert re.findall(r"<th>(.*?)</th>", page) == ["claim", "book", "paper"]
@@ -149,6 +149,6 @@ def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_o
     assert "<li>Reconstruction improves with k (W+), in LPIPS-VGG" in findings.protocol_html(rows)
     assert "nothing to compare" in findings.protocol_agreement(rows[:1])[0]
     assert "distance past the bar" not in page
-    near = protocol_row("Near-perfect reconstruction (k = 64, mean PSNR ≥ 30 dB)", "paper", 1.1, "agrees", **made)
-    page = findings.protocol_html([*rows, {**near, "metric": "psnr", "tolerance": 0.0}])
+    near = protocol_row("near-perfect", "paper", 1.1, "agrees", **made)
+    page = findings.protocol_html([*rows, {**near, "metric": "psnr", "metric_id": "psnr", "tolerance": 0.0}])
     assert "in PSNR: the distance past the bar" in page and "Near-perfect rows:" in html.unescape(page)

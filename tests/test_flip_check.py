@@ -44,7 +44,8 @@ def test_swaps_k1_with_its_largest_k_twin_and_leaves_the_control(tmp_path):
 
 def test_a_mirror_needs_the_negated_interval_and_the_rules_verdict():
     original = {
-        "metric": "LPIPS-VGG",
+        "metric_id": "lpips",
+        "metric": "lpips",
         "improvement": 0.2,
         "ci_low": 0.1,
         "ci_high": 0.3,
@@ -73,7 +74,7 @@ def test_a_relative_mirror_inverts_the_ratio():
         def claim(base, cand, lower_is_better=lower_is_better):
             estimate = seed_comparison(base, cand, lower_is_better=lower_is_better, relative=True)
             return {
-                "metric": "KID-VGG16 (relative)",
+                "metric_id": "kid" if lower_is_better else "realism",
                 "baseline_value": estimate.baseline,
                 "candidate_value": estimate.candidate,
                 "improvement": estimate.value,

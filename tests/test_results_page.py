@@ -7,12 +7,11 @@ from pathlib import Path
 
 import papermill
 import pytest
-from helpers import opposite_claims
+from helpers import ROOT, opposite_claims
 
 from opgan.files import write_csv
-from opgan.results import read_table
+from opgan.study.claims import read_claims
 
-ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTIVE = ("generation.csv", "reconstruction.csv", "interpolation.csv", "equal_size.csv", "out_of_domain.csv")
 
 
@@ -30,7 +29,7 @@ def _run(results: Path, out: Path) -> tuple[list[dict], str]:
         for cell in executed["cells"]
         for output in cell.get("outputs", [])
     )
-    return read_table(results / "claims.csv", text=("claim", "comparison", "space", "metric", "kind", "verdict")), shown
+    return read_claims(results / "claims.csv"), shown
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ compared with a Welch t-interval that also carries the test images' share of the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -18,11 +19,356 @@ import torch
 from opgan.metrics import kernel_distance
 from opgan.study import stats
 
-# The smallest improvements that matter, quoted with every verdict.  LPIPS: 0.01 is about a tenth
-# of the gap between k = 1 in W and in W+ at this scale; FD: 10% of the baseline's distance.
-# Midpoint scores (realism score, classifier confidence): the same 10% relative bar as the distances.
-TOLERANCE = {"lpips": 0.01, "psnr": 0.5, "fd_relative": 0.10, "midpoint_relative": 0.10, "spectrum_relative": 0.05}
-LOWER_IS_BETTER = {"lpips": True, "mse": True, "psnr": False, "ssim": False}
+GROUPS = {
+    "paper": "The paper's claims",
+    "control": "This reproduction's controls",
+    "recipe": "Recipe checks",
+}
+RULES = ("better", "kept", "threshold", "descriptive")
+ABSTRACT = "abstract, arXiv 2205.06304"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a claim is measured in, and the smallest improvement that matters in it."""
+
+    id: str
+    label: str  # the claims table's metric column
+    name: str  # for readers
+    unit: str  # of a difference ("" for a relative improvement)
+    relative: bool  # the improvement is a ratio of the sides' means (its interval on the log ratio)
+    lower_is_better: bool
+    tolerance: float
+    reason: str  # why that tolerance
+    items: str  # what the items of one seed are
+    short: str = ""  # tells the rows of a claim decided in several measures apart ("realism")
+
+
+METRICS = {
+    metric.id: metric
+    for metric in (
+        Metric(
+            "lpips",
+            "lpips",
+            "LPIPS-VGG",
+            "LPIPS-VGG",
+            False,
+            True,
+            0.01,
+            "about a tenth of the LPIPS gap between k = 1 in W and in W+ at this scale",
+            "test images",
+        ),
+        Metric("psnr", "psnr", "PSNR", "dB", False, False, 0.5, "", "test images"),
+        Metric(
+            "kid",
+            "KID-VGG16 (relative)",
+            "KID-VGG16",
+            "",
+            True,
+            True,
+            0.10,
+            "about the spread of one recipe's sample distances between trainings",
+            "samples per model",
+        ),
+        Metric(
+            "realism",
+            "midpoint realism score (relative)",
+            "midpoint realism score",
+            "",
+            True,
+            False,
+            0.10,
+            "the same 10% relative bar as the sample distances",
+            "pairs (test images resampled)",
+            "realism",
+        ),
+        Metric(
+            "confidence",
+            "midpoint classifier confidence (relative)",
+            "midpoint classifier confidence",
+            "",
+            True,
+            False,
+            0.10,
+            "the same 10% relative bar as the sample distances",
+            "pairs (test images resampled)",
+            "classifier",
+        ),
+        Metric(
+            "spectrum",
+            "largest / median singular value (relative)",
+            "largest / median singular value",
+            "",
+            True,
+            True,
+            0.05,
+            "a random Gaussian matrix's ratio varies by about 3% (2.42 ± 0.08)",
+            "layers",
+        ),
+    )
+}
+
+# "Near-perfect reconstruction" (the abstract's headline) as bars: PSNR >= 30 dB, the conventional
+# bar for a high-quality lossy reconstruction, and LPIPS-VGG <= 0.05, half of the ~0.1 of good
+# StyleGAN2 inversions.  Judged for the largest k in W (the paper's model with its latent space
+# unchanged after training) at the converged budget.
+NEAR_PERFECT = {"psnr": 30.0, "lpips": 0.05}
+NEAR_PERFECT_REASONS = {
+    "psnr": "the conventional bar of a high-quality lossy reconstruction, fixed before any result",
+    "lpips": "about half of what good StyleGAN2 inversions reach, fixed before any result",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the claims table, declared once: everything a sentence, a table, a plot or a
+    check needs to know about it.  `title`, `short` and the side labels may name ``{k}``,
+    ``{k_max}``, ``{regular}`` and ``{reduced}``, filled in per row."""
+
+    id: str
+    title: str  # the claims table's words
+    short: str  # the forest plot's and the protocol table's
+    group: str  # a key of GROUPS
+    paper: str  # the paper's words and where they stand, or why this reproduction adds the claim
+    baseline: str  # the two sides (the candidate is the side the claim says is better, or no worse)
+    candidate: str
+    metric: str  # the METRICS id it is decided in (reconstruction claims also in PSNR)
+    rule: str  # better / kept (stats.verdict) / threshold (against a fixed bar) / descriptive
+    contrast: str  # what differs between the sides: k (k = 1 vs the largest k, one space), ...
+    anchor: str  # the book page (and section) that decides it
+    evidence: str  # that page in words
+    family: str = "claims"  # the multiplicity family
+    headline: bool = False  # one of the first page's headline rows
+
+
+RECONSTRUCTION_PAGE = "02_reconstruction.html#the-long-budget-are-the-reconstructions-converged"
+CLAIMS = {
+    claim.id: claim
+    for claim in (
+        Claim(
+            "generation-kept",
+            "Generation quality kept",
+            "Generation quality kept",
+            "paper",
+            "Implied: a generator changed by “simple changes to the original StyleGAN architecture” "
+            "must still generate well (not a sentence of the abstract)",
+            "k = 1",
+            "k = {k_max}",
+            "kid",
+            "kept",
+            "k",
+            "01_generation.html#sample-quality-per-model",
+            "generation page, sample quality",
+        ),
+        Claim(
+            "path-length-keeps-generation",
+            "The paper's path-length regularization keeps generation quality (k = {k})",
+            "Path length keeps generation quality (k = {k})",
+            "recipe",
+            "The authors train with path-length regularization (weight 2, length √k times the mean); "
+            "the models here are trained without it",
+            "without",
+            "sweep's recipe + path length",
+            "kid",
+            "kept",
+            "recipe",
+            "01_generation.html#the-recipe-s-ingredients-at-this-scale",
+            "generation page, the recipe's ingredients",
+        ),
+        Claim(
+            "reconstruction-improves",
+            "Reconstruction improves with k",
+            "Reconstruction improves with k",
+            "paper",
+            "“Our overparameterization increases the available degrees of freedom, which in turn "
+            f"facilitates inversion.” ({ABSTRACT})",
+            "k = 1",
+            "k = {k_max}",
+            "lpips",
+            "better",
+            "k",
+            RECONSTRUCTION_PAGE,
+            "reconstruction page, the long budget",
+            headline=True,
+        ),
+        Claim(
+            "w-beats-w-plus",
+            "k = {k_max} in W beats k = 1 in W+",
+            "k = {k_max} in W beats k = 1 in W+",
+            "paper",
+            f"“…without the need for encoders nor for altering the latent space after training” ({ABSTRACT}): "
+            "W+ is the latent space altered after training",
+            "k = 1 in W+",
+            "k = {k_max} in W",
+            "lpips",
+            "better",
+            "k and space",
+            RECONSTRUCTION_PAGE,
+            "reconstruction page, the long budget",
+        ),
+        Claim(
+            "rows-beat-control",
+            "Training with rows beats free values at equal latent size",
+            "Training with rows beats free values",
+            "control",
+            "The paper overparameterizes “before training” instead of extending the latent space after it; "
+            "the control (k = 1 trained, given as many rows at inversion) separates the two",
+            "the control (k = 1 given {k_max} rows)",
+            "trained with {k_max} rows",
+            "lpips",
+            "better",
+            "training",
+            "02_reconstruction.html#equal-latent-size-does-training-with-more-rows-matter",
+            "reconstruction page, equal latent size",
+        ),
+        Claim(
+            "near-perfect",
+            "Near-perfect reconstruction",
+            "Near-perfect reconstruction",
+            "paper",
+            f"“We show that this allows us to obtain near-perfect image reconstruction” ({ABSTRACT})",
+            "the bar",
+            "k = {k_max}",
+            "lpips",
+            "threshold",
+            "bar",
+            "02_reconstruction.html#what-the-results-say-about-the-paper-s-claims",
+            "reconstruction page, the claims",
+            headline=True,
+        ),
+        Claim(
+            "out-of-domain-improves",
+            "Out-of-domain images reconstruct better with k",
+            "Out of domain: reconstruction improves with k",
+            "paper",
+            f"“…working with arbitrary images requires inverting the StyleGAN generator” ({ABSTRACT}); "
+            "Figure 1 of the paper: “arbitrary real images”",
+            "k = 1",
+            "k = {k_max}",
+            "lpips",
+            "better",
+            "k",
+            "02_reconstruction.html#out-of-domain-images",
+            "reconstruction page, out-of-domain images",
+        ),
+        Claim(
+            "out-of-domain-rows-beat-control",
+            "Out of domain, training with rows beats free values at equal latent size",
+            "Out of domain: trained rows beat the control",
+            "control",
+            "The equal-latent-size control on the out-of-domain images",
+            "the control (k = 1 given {k_max} rows)",
+            "trained with {k_max} rows",
+            "lpips",
+            "better",
+            "training",
+            "02_reconstruction.html#out-of-domain-images",
+            "reconstruction page, out-of-domain images",
+        ),
+        Claim(
+            "editability-kept",
+            "Editability kept: midpoints as realistic",
+            "Editability kept",
+            "paper",
+            "“Our approach also retains editability, which we demonstrate by realistically interpolating "
+            f"between images.” ({ABSTRACT})",
+            "k = 1",
+            "k = {k_max}",
+            "realism",
+            "kept",
+            "k",
+            "03_interpolation.html",
+            "interpolation page",
+            headline=True,
+        ),
+        Claim(
+            "editability-rows-vs-control",
+            "Editability at equal latent size: trained rows vs free values",
+            "Editability: trained rows vs the control",
+            "control",
+            "The equal-latent-size control on the interpolation midpoints",
+            "the control (k = 1 given {k_max} rows)",
+            "trained with {k_max} rows",
+            "realism",
+            "kept",
+            "training",
+            "03_interpolation.html",
+            "interpolation page",
+        ),
+        Claim(
+            "affine-tames-spectrum",
+            "Reduced affine lr tames the spectrum",
+            "Reduced affine lr tames the spectrum",
+            "paper",
+            "The paper's figure of the affine layers' singular values, trained with the regular and the "
+            "reduced (×0.01) learning rate",
+            "{regular}",
+            "{reduced}",
+            "spectrum",
+            "better",
+            "affine rate",
+            "04_affine.html",
+            "affine page",
+        ),
+        Claim(
+            "affine-beyond-initialization",
+            "Reduced affine lr tames the spectrum beyond its initialization",
+            "Reduced affine lr tames it beyond initialization",
+            "control",
+            "Were the affine layers trained at all? The reduced rate against the same layers at initialization",
+            "{initial}",
+            "{reduced}",
+            "spectrum",
+            "better",
+            "affine initialization",
+            "04_affine.html",
+            "affine page",
+        ),
+    )
+}
+
+
+# The claims table's columns that hold text (empty cells stay ''), for reading it back.
+TEXT_COLUMNS = (
+    "claim",
+    "comparison",
+    "space",
+    "metric",
+    "kind",
+    "verdict",
+    "interval",
+    "note",
+    "claim_id",
+    "short",
+    "group",
+    "metric_id",
+    "subset",
+    "baseline",
+    "candidate",
+    "scale",
+)
+
+
+def read_claims(path: str | os.PathLike) -> list[dict]:
+    """The rows of a claims table written by a page (``claims-*.csv``, ``claims.csv``)."""
+    from opgan.results import read_table
+
+    return read_table(path, text=TEXT_COLUMNS)
+
+
+def claim_of(row: dict) -> Claim:
+    """The record a claims-table row decides."""
+    return CLAIMS[row["claim_id"]]
+
+
+def metric_of(row: dict) -> Metric:
+    """The metric a claims-table row is measured in."""
+    return METRICS[row["metric_id"]]
+
+
+def side_labels(claim: Claim, **names: object) -> tuple[str, str]:
+    """(baseline, candidate) of `claim` with its placeholders filled in."""
+    return claim.baseline.format(**names), claim.candidate.format(**names)
 
 
 def per_seed_values(sides: Sequence[list[dict]], metric: str, images: list[str]) -> torch.Tensor:
@@ -39,15 +385,34 @@ def per_seed_values(sides: Sequence[list[dict]], metric: str, images: list[str])
     return torch.tensor(values, dtype=torch.float64)
 
 
+def bar_text(metric: Metric) -> str:
+    """The near-perfect bar of `metric` in words: 'LPIPS-VGG ≤ 0.05', 'PSNR ≥ 30 dB'."""
+    bar = NEAR_PERFECT[metric.id]
+    return f"{metric.name} {'≤' if metric.lower_is_better else '≥'} {bar:g}" + (" dB" if metric.id == "psnr" else "")
+
+
 def row(
-    claim: str, comparison: str, metric: str, kind: str, tolerance: float, estimate: stats.Estimate, space: str = ""
+    claim: Claim,
+    metric: Metric,
+    estimate: stats.Estimate,
+    space: str = "",
+    subset: str = "",
+    names: dict | None = None,
 ) -> dict:
-    """One row of the claims table."""
+    """One row of the claims table: `claim` decided in `metric` (in `space`, on a `subset` of the
+    items), its placeholders filled from `names`."""
+    names = {"k": "", "k_max": "", "regular": "", "reduced": "", "initial": "", **(names or {})}
+    baseline, candidate = side_labels(claim, **names)
+    if claim.rule == "threshold":
+        comparison, kind, tolerance = f"{candidate}, mean {bar_text(metric)}", "better", 0.0
+    else:
+        comparison = f"{candidate} vs {baseline}" + (f", {subset} pairs" if subset else "")
+        kind, tolerance = claim.rule, metric.tolerance
     return {
-        "claim": claim,
+        "claim": claim.title.format(**names),
         "comparison": comparison,
         "space": space,
-        "metric": metric,
+        "metric": metric.label,
         "kind": kind,
         "baseline_value": estimate.baseline,
         "candidate_value": estimate.candidate,
@@ -59,42 +424,53 @@ def row(
         "seeds": estimate.seeds,
         "verdict": stats.verdict(estimate, tolerance, kind),
         "interval": estimate.method,
+        "claim_id": claim.id,
+        "short": claim.short.format(**names),
+        "group": claim.group,
+        "baseline": baseline,
+        "candidate": candidate,
+        "metric_id": metric.id,
+        "subset": subset,
+        "scale": estimate.scale,
+        "se": estimate.se,
+        "df": estimate.df,
     }
 
 
+def seed_values(
+    baseline: Sequence[list[dict]], candidate: Sequence[list[dict]], metric: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """[seeds, images] of `metric` on each side, columns in one order of the images both inverted."""
+    images = sorted(r["image"] for r in baseline[0]) if baseline else []
+    return per_seed_values(baseline, metric, images), per_seed_values(candidate, metric, images)
+
+
 def reconstruction_claim(
-    claim: str,
-    comparison: str,
+    claim_id: str,
     baseline: Sequence[list[dict]],
     candidate: Sequence[list[dict]],
     space: str = "",
     metric: str = "lpips",
-    kind: str = "better",
-    tolerance: float | None = None,
+    **names: object,
 ) -> dict:
     """A claim about reconstruction quality: result rows per seed of two sets of trainings on the
     same test images, compared by their seed means (`stats.seed_comparison`)."""
-    tolerance = TOLERANCE[metric] if tolerance is None else tolerance
-    images = sorted(row["image"] for row in baseline[0]) if baseline else []
-    base, cand = per_seed_values(baseline, metric, images), per_seed_values(candidate, metric, images)
-    estimate = stats.seed_comparison(base, cand, lower_is_better=LOWER_IS_BETTER[metric])
-    return row(claim, comparison, metric, kind, tolerance, estimate, space)
+    measured = METRICS[metric]
+    base, cand = seed_values(baseline, candidate, metric)
+    estimate = stats.seed_comparison(base, cand, lower_is_better=measured.lower_is_better)
+    return row(CLAIMS[claim_id], measured, estimate, space, names=names)
 
 
 def fd_claim(
-    claim: str,
-    comparison: str,
+    claim_id: str,
     baseline: Sequence[torch.Tensor],
     candidate: Sequence[torch.Tensor],
     real: torch.Tensor,
-    space: str = "",
-    kind: str = "kept",
-    tolerance: float | None = None,
+    **names: object,
 ) -> dict:
     """A claim about realism: the relative improvement of the kernel distance (KID, unbiased at any
     number of images) of feature sets, one per training seed, to `real` features; the two sides'
     seeds are unrelated trainings, so their means are compared (`stats.seed_comparison`)."""
-    tolerance = TOLERANCE["fd_relative"] if tolerance is None else tolerance
     if not baseline or not candidate:
         raise ValueError("need at least one seed on each side")
     base = torch.tensor([kernel_distance(features, real) for features in baseline], dtype=torch.float64)
@@ -111,29 +487,23 @@ def fd_claim(
             method="none: a mean KID <= 0",
             baseline=base.mean().item(),
             candidate=cand.mean().item(),
+            scale="log ratio",
         )
     else:
         estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
         estimate = replace(estimate, images=items)
-    return row(claim, comparison, "KID-VGG16 (relative)", kind, tolerance, estimate, space)
+    return row(CLAIMS[claim_id], METRICS["kid"], estimate, names=names)
 
 
 def layer_claim(
-    claim: str,
-    comparison: str,
-    baseline: Sequence[Sequence[float]],
-    candidate: Sequence[Sequence[float]],
-    metric: str,
-    kind: str = "better",
-    tolerance: float | None = None,
+    claim_id: str, baseline: Sequence[Sequence[float]], candidate: Sequence[Sequence[float]], **names: object
 ) -> dict:
     """A claim decided on per-layer values [seeds, layers] of each side's trainings where lower is
-    better (e.g. largest / median singular value): the relative improvement of the grand means, a
+    better (largest / median singular value): the relative improvement of the grand means, a
     Welch t-interval over the seeds of each side with the layers' share of the variance added."""
-    tolerance = TOLERANCE["spectrum_relative"] if tolerance is None else tolerance
     base, cand = torch.tensor(baseline, dtype=torch.float64), torch.tensor(candidate, dtype=torch.float64)
     estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=True, item_name="layer")
-    return row(claim, comparison, metric, kind, tolerance, estimate)
+    return row(CLAIMS[claim_id], METRICS["spectrum"], estimate, names=names)
 
 
 # ------------------------------------------------------------------------------ the paper's claims
@@ -146,76 +516,39 @@ Side = tuple[int, str, bool]
 
 @dataclass(frozen=True)
 class Comparison:
-    claim: str  # the claim as the claims table states it
-    short: str  # the claim as the protocol checks name it
-    comparison: str
+    claim_id: str
     space: str
     baseline: Side
     candidate: Side
+    k_max: int
 
 
 def reconstruction_comparisons(k_max: int, spaces: Sequence[str], control: bool) -> list[Comparison]:
     """The reconstruction claims between k = 1 and k_max in `spaces` (with the control's when asked)."""
     found = [
-        Comparison(
-            "Reconstruction improves with k",
-            f"Reconstruction improves with k ({space})",
-            f"k = {k_max} vs k = 1",
-            space,
-            (1, space, False),
-            (k_max, space, False),
-        )
+        Comparison("reconstruction-improves", space, (1, space, False), (k_max, space, False), k_max)
         for space in spaces
     ]
     if {"w", "w+"} <= set(spaces):
-        name = f"k = {k_max} in W beats k = 1 in W+"
-        found.append(
-            Comparison(name, name, f"k = {k_max} in W vs k = 1 in W+", "w vs w+", (1, "w+", False), (k_max, "w", False))
-        )
+        found.append(Comparison("w-beats-w-plus", "w vs w+", (1, "w+", False), (k_max, "w", False), k_max))
     if control:
         found += [
-            Comparison(
-                "Training with rows beats free values at equal latent size",
-                f"Training with rows beats free values ({space})",
-                f"trained with {k_max} rows vs the control (k = 1 given {k_max} rows)",
-                space,
-                (k_max, space, True),
-                (k_max, space, False),
-            )
+            Comparison("rows-beat-control", space, (k_max, space, True), (k_max, space, False), k_max)
             for space in spaces
         ]
     return found
 
 
 def reconstruction_claims(
-    comparisons: Sequence[Comparison],
-    rows_of: Callable[[Side], Sequence[list[dict]]],
-    short: bool = False,
-    comparison: str | None = None,
-    metric: str = "lpips",
+    comparisons: Sequence[Comparison], rows_of: Callable[[Side], Sequence[list[dict]]], metric: str = "lpips"
 ) -> list[dict]:
-    """Each comparison decided on the result rows `rows_of(side)` gives (a list per seed) in `metric`;
-    with `short`, rows carry the protocol checks' names (and `comparison`, when given, as their
-    comparison text, without a space label)."""
-    found = []
-    for c in comparisons:
-        if short:
-            found.append(
-                reconstruction_claim(
-                    c.short,
-                    c.comparison if comparison is None else comparison,
-                    rows_of(c.baseline),
-                    rows_of(c.candidate),
-                    metric=metric,
-                )
-            )
-        else:
-            found.append(
-                reconstruction_claim(
-                    c.claim, c.comparison, rows_of(c.baseline), rows_of(c.candidate), c.space, metric=metric
-                )
-            )
-    return found
+    """Each comparison decided in `metric` on the result rows `rows_of(side)` gives (a list per seed)."""
+    return [
+        reconstruction_claim(
+            c.claim_id, rows_of(c.baseline), rows_of(c.candidate), c.space, metric=metric, k_max=c.k_max
+        )
+        for c in comparisons
+    ]
 
 
 def out_of_domain_claims(
@@ -223,29 +556,10 @@ def out_of_domain_claims(
 ) -> list[dict]:
     """Out-of-domain reconstruction in W+ (result rows per seed): the smallest k against k_max, and
     the control."""
-    found = [
-        reconstruction_claim(
-            "Out-of-domain images reconstruct better with k", f"k = {k_max} vs k = 1", small, large, "w+"
-        )
-    ]
+    found = [reconstruction_claim("out-of-domain-improves", small, large, "w+", k_max=k_max)]
     if control is not None:
-        found.append(
-            reconstruction_claim(
-                "Out of domain, training with rows beats free values at equal latent size",
-                f"trained with {k_max} rows vs the control (k = 1 given {k_max} rows)",
-                control,
-                large,
-                "w+",
-            )
-        )
+        found.append(reconstruction_claim("out-of-domain-rows-beat-control", control, large, "w+", k_max=k_max))
     return found
-
-
-# "Near-perfect reconstruction" (the abstract's headline) as bars fixed before any result was seen:
-# PSNR >= 30 dB, the conventional bar for a high-quality lossy reconstruction, and LPIPS-VGG <= 0.05,
-# half of the ~0.1 of good StyleGAN2 inversions.  Judged for the largest k in W (the paper's model
-# with its latent space unchanged after training) at the converged budget.
-NEAR_PERFECT = {"psnr": 30.0, "lpips": 0.05}
 
 
 def near_perfect_claims(k_max: int, rows: Sequence[list[dict]], space: str = "w") -> list[dict]:
@@ -254,13 +568,11 @@ def near_perfect_claims(k_max: int, rows: Sequence[list[dict]], space: str = "w"
     images = sorted(r["image"] for r in rows[0])
     found = []
     for metric, bar in NEAR_PERFECT.items():
+        measured = METRICS[metric]
         estimate = stats.threshold_comparison(
-            per_seed_values(rows, metric, images), bar, lower_is_better=LOWER_IS_BETTER[metric]
+            per_seed_values(rows, metric, images), bar, lower_is_better=measured.lower_is_better
         )
-        bar_text = f"LPIPS-VGG ≤ {bar:g}" if metric == "lpips" else f"PSNR ≥ {bar:g} dB"
-        found.append(
-            row("Near-perfect reconstruction", f"k = {k_max}, mean {bar_text}", metric, "better", 0.0, estimate, space)
-        )
+        found.append(row(CLAIMS["near-perfect"], measured, estimate, space, names={"k_max": k_max}))
     return found
 
 
@@ -277,12 +589,11 @@ def generation_claims(
     if 1 in ks and k_max > 1:
         found.append(
             fd_claim(
-                "Generation quality kept",
-                f"k = {k_max} vs k = 1",
+                "generation-kept",
                 [sample_features[(1, s)] for s in seeds],
                 [sample_features[(k_max, s)] for s in seeds],
                 real,
-                kind="kept",
+                k_max=k_max,
             )
         )
     for k in sorted({min(ks), k_max}):
@@ -295,26 +606,16 @@ def generation_claims(
         ]
         if len(with_pl) >= 2:
             found.append(
-                fd_claim(
-                    f"The paper's path-length regularization keeps generation quality (k = {k})",
-                    "sweep's recipe + path length vs without",
-                    [sample_features[(k, s)] for s in seeds],
-                    with_pl,
-                    real,
-                    kind="kept",
-                )
+                fd_claim("path-length-keeps-generation", [sample_features[(k, s)] for s in seeds], with_pl, real, k=k)
             )
     return found
 
 
-MIDPOINT_MEASURES = {
-    "realism": "midpoint realism score (relative)",
-    "confidence": "midpoint classifier confidence (relative)",
-}
+MIDPOINT_MEASURES = ("realism", "confidence")  # METRICS ids, columns of the midpoint rows
 
 
 def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: Sequence[int]) -> list[dict]:
-    """Editability decided per item: each midpoint's scores (rows of `interpolate.midpoint_items` with
+    """Editability decided per item: each midpoint's scores (rows of `midpoints.midpoint_items` with
     k, trained_k, seed, space) at k_max against k = 1, and against the k = 1 model given k_max rows
     (the control), within-class and cross-class pairs apart.  Trainings are compared by their seed
     means; the test images, which each appear in several pairs, are resampled as clusters."""
@@ -325,14 +626,7 @@ def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: 
     index = {name: i for i, name in enumerate(names)}
     subsets = {"within-class": True, "cross-class": False} if (table["same_class"] != "").all() else {"all": None}
     sides = {"k = 1": (1, 1), "k = 1 given rows": (k_max, 1), "trained": (k_max, k_max)}
-    comparisons = [
-        ("Editability kept: midpoints as realistic", f"k = {k_max} vs k = 1", "k = 1"),
-        (
-            "Editability at equal latent size: trained rows vs free values",
-            f"trained with {k_max} rows vs the control (k = 1 given {k_max} rows)",
-            "k = 1 given rows",
-        ),
-    ]
+    comparisons = [("editability-kept", "k = 1"), ("editability-rows-vs-control", "k = 1 given rows")]
     found = []
     for space in spaces:
         for subset, same in subsets.items():
@@ -350,10 +644,10 @@ def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: 
                     dtype=torch.float64,
                 )
 
-            for measure, metric in MIDPOINT_MEASURES.items():
+            for measure in MIDPOINT_MEASURES:
                 if (chosen[measure] == "").any():
                     continue
-                for claim, comparison, baseline in comparisons:
+                for claim_id, baseline in comparisons:
                     estimate = stats.seed_comparison(
                         values(sides[baseline], measure),
                         values(sides["trained"], measure),
@@ -362,49 +656,25 @@ def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: 
                         item_images=item_images,
                     )
                     found.append(
-                        row(
-                            claim,
-                            f"{comparison}, {subset} pairs",
-                            metric,
-                            "kept",
-                            TOLERANCE["midpoint_relative"],
-                            estimate,
-                            space,
-                        )
+                        row(CLAIMS[claim_id], METRICS[measure], estimate, space, subset, names={"k_max": k_max})
                     )
     return found
 
 
 def affine_claims(spectrum_rows: list[dict], regular: str, reduced: str, initial: str | None = None) -> list[dict]:
     """The reduced affine learning rate against the regular one, on each layer's largest / median
-    singular value (rows of `diagnostics.spectrum_summary` with "model" and "seed" labels: every
-    training seed of each side); with `initial`, the reduced one also against the layers at
-    initialization: a reduced rate that leaves the affines where they started "tames" the spectrum
-    only by not training it."""
+    singular value (rows of `affine.spectrum_summary` with "model" and "seed" labels: every training
+    seed of each side); with `initial`, the reduced one also against the layers at initialization:
+    a reduced rate that leaves the affines where they started "tames" the spectrum only by not
+    training it."""
 
     def per_seed(label: str) -> list[list[float]]:
         chosen = [r for r in spectrum_rows if r["model"] == label]
         seeds = sorted({r.get("seed", 0) for r in chosen})
         return [[r["largest_over_median"] for r in chosen if r.get("seed", 0) == seed] for seed in seeds]
 
-    metric = "largest / median singular value (relative)"
-    found = [
-        layer_claim(
-            "Reduced affine lr tames the spectrum",
-            f"{reduced} vs {regular}",
-            per_seed(regular),
-            per_seed(reduced),
-            metric,
-        )
-    ]
+    names = {"regular": regular, "reduced": reduced, "initial": initial or ""}
+    found = [layer_claim("affine-tames-spectrum", per_seed(regular), per_seed(reduced), **names)]
     if initial is not None:
-        found.append(
-            layer_claim(
-                "Reduced affine lr tames the spectrum beyond its initialization",
-                f"{reduced} vs {initial}",
-                per_seed(initial),
-                per_seed(reduced),
-                metric,
-            )
-        )
+        found.append(layer_claim("affine-beyond-initialization", per_seed(initial), per_seed(reduced), **names))
     return found

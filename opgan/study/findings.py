@@ -1,186 +1,27 @@
-"""The claims for readers: where each one comes from (the paper's words, or a control of this
-reproduction, or a check of the training recipe), the findings in sentences made from the claims
-table, and that table as HTML that reads on its own at any width.
+"""The claims for readers: the findings in sentences made from the claims table, the table itself
+and the protocol table (HTML from templates in ``templates/``), and the numbers as they are shown.
 
-Nothing here decides a verdict (`opgan.study.claims` and `opgan.study.stats` do); it only says what the rows
-of ``claims.csv`` mean, so the sentences change when the results do.
+Nothing here decides a verdict (`opgan.study.claims` and `opgan.study.stats` do), and nothing reads
+a claim's words to learn what it is: every row names its record (`claims.CLAIMS`) and its metric
+(`claims.METRICS`), so the sentences change when the results do.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-from opgan.study.claims import TOLERANCE
+from opgan.study.claims import GROUPS, NEAR_PERFECT_REASONS, bar_text, claim_of, metric_of
 
-GROUPS = {
-    "paper": "The paper's claims",
-    "control": "This reproduction's controls",
-    "recipe": "Recipe checks",
-}
-VERDICT_COLORS = {
+VERDICT_COLORS = {  # the forest plot's; the HTML tables colour verdicts by CSS class (book/_static/opgan.css)
     "agrees": "#1a7f37",
     "contradicted": "#cf222e",
     "no material gain": "#bc4c00",
     "inconclusive": "#6e7781",
 }
-ABSTRACT = "abstract, arXiv 2205.06304"
-
-
-@dataclass(frozen=True)
-class ClaimSource:
-    """Where a claim of the table comes from and where its evidence is."""
-
-    group: str  # a key of GROUPS
-    paper: str  # the paper's words (quoted with where they are), or why this reproduction adds it
-    evidence: str  # the book page (and anchor) that decides it
-    evidence_text: str
-
-
-# Matched in order on the start of a row's claim: the more specific prefixes first.
-SOURCES: tuple[tuple[str, ClaimSource], ...] = (
-    (
-        "Generation quality kept",
-        ClaimSource(
-            "paper",
-            "Implied: a generator changed by “simple changes to the original StyleGAN architecture” "
-            "must still generate well (not a sentence of the abstract)",
-            "01_generation.html#sample-quality-per-model",
-            "generation page, sample quality",
-        ),
-    ),
-    (
-        "The paper's path-length regularization",
-        ClaimSource(
-            "recipe",
-            "The authors train with path-length regularization (weight 2, length √k times the mean); "
-            "the models here are trained without it",
-            "01_generation.html#the-recipe-s-ingredients-at-this-scale",
-            "generation page, the recipe's ingredients",
-        ),
-    ),
-    (
-        "Reconstruction improves with k",
-        ClaimSource(
-            "paper",
-            f"“Our overparameterization increases the available degrees of freedom, which in turn "
-            f"facilitates inversion.” ({ABSTRACT})",
-            "02_reconstruction.html#the-long-budget-are-the-reconstructions-converged",
-            "reconstruction page, the long budget",
-        ),
-    ),
-    (
-        "k = ",
-        ClaimSource(
-            "paper",
-            f"“…without the need for encoders nor for altering the latent space after training” ({ABSTRACT}): "
-            "W+ is the latent space altered after training",
-            "02_reconstruction.html#the-long-budget-are-the-reconstructions-converged",
-            "reconstruction page, the long budget",
-        ),
-    ),
-    (
-        "Training with rows beats free values",
-        ClaimSource(
-            "control",
-            "The paper overparameterizes “before training” instead of extending the latent space after it; "
-            "the control (k = 1 trained, given as many rows at inversion) separates the two",
-            "02_reconstruction.html#equal-latent-size-does-training-with-more-rows-matter",
-            "reconstruction page, equal latent size",
-        ),
-    ),
-    (
-        "Near-perfect reconstruction",
-        ClaimSource(
-            "paper",
-            f"“We show that this allows us to obtain near-perfect image reconstruction” ({ABSTRACT})",
-            "02_reconstruction.html#what-the-results-say-about-the-paper-s-claims",
-            "reconstruction page, the claims",
-        ),
-    ),
-    (
-        "Out-of-domain images",
-        ClaimSource(
-            "paper",
-            f"“…working with arbitrary images requires inverting the StyleGAN generator” ({ABSTRACT}); "
-            "Figure 1 of the paper: “arbitrary real images”",
-            "02_reconstruction.html#out-of-domain-images",
-            "reconstruction page, out-of-domain images",
-        ),
-    ),
-    (
-        "Out of domain, training with rows",
-        ClaimSource(
-            "control",
-            "The equal-latent-size control on the out-of-domain images",
-            "02_reconstruction.html#out-of-domain-images",
-            "reconstruction page, out-of-domain images",
-        ),
-    ),
-    (
-        "Editability kept",
-        ClaimSource(
-            "paper",
-            f"“Our approach also retains editability, which we demonstrate by realistically interpolating "
-            f"between images.” ({ABSTRACT})",
-            "03_interpolation.html",
-            "interpolation page",
-        ),
-    ),
-    (
-        "Editability at equal latent size",
-        ClaimSource(
-            "control",
-            "The equal-latent-size control on the interpolation midpoints",
-            "03_interpolation.html",
-            "interpolation page",
-        ),
-    ),
-    (
-        "Reduced affine lr tames the spectrum beyond",
-        ClaimSource(
-            "control",
-            "Were the affine layers trained at all? The reduced rate against the same layers at initialization",
-            "04_affine.html",
-            "affine page",
-        ),
-    ),
-    (
-        "Reduced affine lr tames the spectrum",
-        ClaimSource(
-            "paper",
-            "The paper's figure of the affine layers' singular values, trained with the regular and the "
-            "reduced (×0.01) learning rate",
-            "04_affine.html",
-            "affine page",
-        ),
-    ),
-)
-
-# Why each tolerance, in one line (keyed like claims.TOLERANCE; near-perfect rows by their metric).
-TOLERANCE_REASONS = {
-    "lpips": "about a tenth of the LPIPS gap between k = 1 in W and in W+ at this scale",
-    "psnr": "",
-    "fd_relative": "about the spread of one recipe's sample distances between trainings",
-    "midpoint_relative": "the same 10% relative bar as the sample distances",
-    "spectrum_relative": "a random Gaussian matrix's ratio varies by about 3% (2.42 ± 0.08)",
-}
-NEAR_PERFECT_REASONS = {
-    "psnr": "the conventional bar of a high-quality lossy reconstruction, fixed before any result",
-    "lpips": "about half of what good StyleGAN2 inversions reach, fixed before any result",
-}
-METRIC_UNITS = {"lpips": "LPIPS-VGG", "psnr": "dB"}
-METRIC_NAMES = {"lpips": "LPIPS-VGG", "psnr": "PSNR"}
-
-
-def source(claim: str) -> ClaimSource:
-    """The `ClaimSource` of a claims-table row's claim."""
-    for prefix, found in SOURCES:
-        if claim.startswith(prefix):
-            return found
-    return ClaimSource("control", "", "05_results.html", "results page")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def space_name(space: str) -> str:
@@ -189,31 +30,19 @@ def space_name(space: str) -> str:
 
 
 def grouped(rows: Sequence[dict]) -> list[tuple[str, list[dict]]]:
-    """The rows by group (the paper's claims, controls, recipe checks), in `GROUPS` order, as
-    (title, rows); empty groups left out."""
-    found = [(title, [r for r in rows if source(r["claim"]).group == group]) for group, title in GROUPS.items()]
+    """The rows by their claim's group (the paper's claims, controls, recipe checks), in `GROUPS`
+    order, as (title, rows); empty groups left out."""
+    found = [(title, [r for r in rows if claim_of(r).group == group]) for group, title in GROUPS.items()]
     return [(title, chosen) for title, chosen in found if chosen]
 
 
 def is_relative(row: dict) -> bool:
-    return "(relative)" in row["metric"]
-
-
-def tolerance_key(row: dict) -> str:
-    """The key of `claims.TOLERANCE` a row was judged with."""
-    metric = row["metric"]
-    if not is_relative(row):
-        return metric
-    if "KID" in metric:
-        return "fd_relative"
-    if "singular" in metric:
-        return "spectrum_relative"
-    return "midpoint_relative"
+    return metric_of(row).relative
 
 
 def is_threshold(row: dict) -> bool:
     """A row judged against a fixed bar (near-perfect reconstruction), not against another model."""
-    return row["claim"].startswith("Near-perfect")
+    return claim_of(row).rule == "threshold"
 
 
 def significant(value: float, digits: int = 2) -> str:
@@ -238,7 +67,7 @@ def amount(row: dict, value: float, signed: bool = False) -> str:
 
 
 def unit(row: dict) -> str:
-    return "" if is_relative(row) else METRIC_UNITS.get(row["metric"], row["metric"])
+    return "" if is_relative(row) else metric_of(row).unit
 
 
 def interval(row: dict) -> str:
@@ -253,7 +82,7 @@ def interval(row: dict) -> str:
 def bar(row: dict) -> str:
     """The bar a row is judged against, with its sign: what 'agrees' needs."""
     if is_threshold(row):
-        return row["comparison"].split(", ", 1)[-1]
+        return f"mean {bar_text(metric_of(row))}"
     tolerance = row["tolerance"]
     number = f"{100 * tolerance:g}%" if is_relative(row) else f"{tolerance:g}"
     shown = f"{number} {unit(row)}".strip()
@@ -264,84 +93,42 @@ def bar(row: dict) -> str:
 
 def bar_reason(row: dict) -> str:
     if is_threshold(row):
-        return NEAR_PERFECT_REASONS.get(row["metric"], "")
-    return TOLERANCE_REASONS.get(tolerance_key(row), "")
+        return NEAR_PERFECT_REASONS.get(metric_of(row).id, "")
+    return metric_of(row).reason
 
 
 def sides(row: dict) -> tuple[str, str]:
     """(baseline, candidate) labels of a row's comparison."""
-    comparison = row["comparison"]
-    if is_threshold(row):
-        return "the bar", comparison.split(",", 1)[0]
-    if " vs " not in comparison:
-        return "baseline", "candidate"
-    candidate, baseline = comparison.split(" vs ", 1)
-    return baseline.split(", ", 1)[0], candidate
+    return row["baseline"], row["candidate"]
 
 
 def compared(row: dict) -> tuple[str, str, str]:
     """('candidate: value', 'baseline: value', the metric's name): both sides' grand means over seeds
     and items, to three significant digits."""
     baseline, candidate = sides(row)
-    name = row["metric"].replace(" (relative)", "")
+    metric = metric_of(row)
     return (
         f"{candidate}: {significant(row.get('candidate_value', math.nan), 3)}",
         f"{baseline}: {significant(row.get('baseline_value', math.nan), 3)}",
-        METRIC_UNITS.get(name, name),
+        metric.unit or metric.name,
     )
 
 
-def values_text(row: dict) -> str:
-    """Both sides' values with the metric's name, for the table (HTML)."""
-    candidate, baseline, name = compared(row)
-    return f"{html.escape(candidate)}; {html.escape(baseline)} ({html.escape(name)})"
-
-
-SHORT_NAMES = {
-    "Editability kept: midpoints as realistic": "Editability kept",
-    "Editability at equal latent size: trained rows vs free values": "Editability: trained rows vs the control",
-    "Training with rows beats free values at equal latent size": "Trained rows beat the control",
-    "Out of domain, training with rows beats free values at equal latent size": (
-        "Out of domain: trained rows beat the control"
-    ),
-    "Out-of-domain images reconstruct better with k": "Out of domain: reconstruction improves with k",
-    "Reduced affine lr tames the spectrum beyond its initialization": (
-        "Reduced affine lr tames it beyond initialization"
-    ),
-}
-
-
 def label(row: dict, short: bool = False) -> str:
-    """A name for a row: claim (`short`: its short name), space, and what tells rows of one claim
-    apart."""
-    text = row["claim"]
-    if short:
-        text = SHORT_NAMES.get(text, text).replace("The paper's path-length regularization", "Path length")
-    details = []
-    if row["space"]:
-        details.append(space_name(row["space"]) if row["space"] != "w vs w+" else "")
-    comparison = row["comparison"]
-    if ", " in comparison and not is_threshold(row):
-        details.append(comparison.split(", ", 1)[1].replace(" pairs", ""))
+    """A name for a row: its claim (`short`: the short name), space, and what tells rows of one claim
+    apart (the pairs, the bar, the measure)."""
+    details = [space_name(row["space"]) if row["space"] != "w vs w+" else "", row.get("subset", "")]
     if is_threshold(row):
-        details.append(comparison.split(", mean ", 1)[-1])
-    if "midpoint" in row["metric"]:
-        details.append("realism" if "realism" in row["metric"] else "classifier")
+        details.append(bar_text(metric_of(row)))
+    details.append(metric_of(row).short)
     details = [d for d in details if d]
+    text = row["short"] if short else row["claim"]
     return text + (f" ({', '.join(details)})" if details else "")
 
 
 def limits(row: dict) -> str:
     """What the row rests on: seeds per side, items, and how the interval was made."""
-    what = row["metric"]
-    if "singular" in what:
-        items = f"{row['images']} layers"
-    elif "KID" in what:
-        items = f"{row['images']} samples per model"
-    elif "midpoint" in what:
-        items = f"{row['images']} pairs (test images resampled)"
-    else:
-        items = f"{row['images']} test images"
+    items = f"{row['images']} {metric_of(row).items}"
     seeds = row["seeds"]
     note = f"; {row['note']}" if row.get("note") else ""
     return f"{seeds} training seed{'s' if seeds != 1 else ''} per side × {items}{note}; {row.get('interval', '')}"
@@ -384,20 +171,19 @@ def _intervals(rows: Sequence[dict]) -> str:
 def findings(rows: Sequence[dict]) -> list[str]:
     """The findings in a few sentences (Markdown), made from the claims-table rows: the verdict words
     and intervals are the rows', so the sentences change with the results."""
-    of = lambda prefix: [r for r in rows if r["claim"].startswith(prefix)]  # noqa: E731
+    of = lambda claim_id: [r for r in rows if r["claim_id"] == claim_id]  # noqa: E731
     sentences = []
-    improves, beats_w_plus = of("Reconstruction improves with k"), of("k = ")
+    improves, beats_w_plus = of("reconstruction-improves"), of("w-beats-w-plus")
     if improves:
-        k_max = improves[0]["comparison"].split(" vs ")[0]
         text = (
             f"**Reconstruction improves with k** (the paper's central claim): {_verdicts_by_space(improves)} — "
-            f"improvement of {k_max} over k = 1: {_intervals(improves)}"
+            f"improvement of {improves[0]['candidate']} over {improves[0]['baseline']}: {_intervals(improves)}"
         )
         if beats_w_plus:
             row = beats_w_plus[0]
             text += f"; {row['claim']}: {row['verdict']} ({interval(row)})"
         sentences.append(text + ".")
-    equal_size, out_of_domain = of("Training with rows beats free values"), of("Out of domain, training with rows")
+    equal_size, out_of_domain = of("rows-beat-control"), of("out-of-domain-rows-beat-control")
     control = equal_size + out_of_domain
     if control:
         verdicts = {r["verdict"] for r in control}
@@ -419,13 +205,14 @@ def findings(rows: Sequence[dict]) -> list[str]:
             + (f"; out of domain {interval(out_of_domain[0])}" if out_of_domain else "")
             + f"; {_count(control)})."
         )
-    near = of("Near-perfect")
+    near = of("near-perfect")
     if near:
-        parts = [f"{r['comparison'].split(', ', 1)[1]}: {r['verdict']} (past the bar by {interval(r)})" for r in near]
+        parts = [f"{bar(r)}: {r['verdict']} (past the bar by {interval(r)})" for r in near]
         sentences.append(
-            f"**Near-perfect reconstruction** of {near[0]['comparison'].split(',')[0]} in W — {'; '.join(parts)}."
+            f"**Near-perfect reconstruction** of {near[0]['candidate']} in "
+            f"{space_name(near[0]['space'])} — {'; '.join(parts)}."
         )
-    editability, editability_control = of("Editability kept"), of("Editability at equal")
+    editability, editability_control = of("editability-kept"), of("editability-rows-vs-control")
     if editability:
         sentences.append(
             f"**Editability kept** (midpoints between inverted images as realistic at the largest k as at k = 1): "
@@ -434,7 +221,8 @@ def findings(rows: Sequence[dict]) -> list[str]:
             + (f"; trained rows against the control: {_count(editability_control)}" if editability_control else "")
             + "."
         )
-    generation, affine = of("Generation quality kept"), of("Reduced affine lr tames the spectrum")
+    generation = of("generation-kept")
+    affine = of("affine-tames-spectrum") + of("affine-beyond-initialization")
     tail = []
     if generation:
         tail.append(
@@ -467,38 +255,61 @@ def counts_by_group(rows: Sequence[dict]) -> str:
     )
 
 
-# ------------------------------------------------------------------------------------ the table
+# ------------------------------------------------------------------------------------ the tables
+
+
+@cache
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+
+
+def render(template: str, **values: object) -> str:
+    """A template of ``templates/`` filled in (HTML-escaped)."""
+    return _environment().get_template(template).render(**values).strip()
+
+
+def verdict_class(verdict: str) -> str:
+    """The CSS class that colours a verdict (book/_static/opgan.css)."""
+    return "verdict-" + verdict.replace(" ", "-")
 
 
 def claims_html(rows: Sequence[dict], caption: str = "") -> str:
     """The claims table as HTML, grouped like the forest plot; every cell carries its column's name
     (data-label) so that narrow screens can stack the rows (book/_static/opgan.css)."""
+    groups = [
+        (
+            title,
+            [
+                {
+                    "label": label(row),
+                    "paper": claim_of(row).paper,
+                    "compared": "{}; {} ({})".format(*compared(row)),
+                    "interval": interval(row),
+                    "bar": bar(row),
+                    "reason": bar_reason(row),
+                    "verdict": row["verdict"],
+                    "verdict_class": verdict_class(row["verdict"]),
+                    "limits": limits(row),
+                    "anchor": claim_of(row).anchor,
+                    "evidence": claim_of(row).evidence,
+                }
+                for row in chosen
+            ],
+        )
+        for title, chosen in grouped(rows)
+    ]
     columns = ("claim", "compared (mean)", "improvement [95% CI]", "judged against", "verdict", "rests on")
-    head = "".join(f"<th>{name}</th>" for name in columns)
-    body = []
-    for title, chosen in grouped(rows):
-        body.append(f'<tr class="claims-group"><th colspan="{len(columns)}">{title}</th></tr>')
-        for row in chosen:
-            where = source(row["claim"])
-            reason = bar_reason(row)
-            cells = (
-                f"<strong>{html.escape(label(row))}</strong>"
-                + (f'<div class="claims-paper">{html.escape(where.paper)}</div>' if where.paper else ""),
-                values_text(row),
-                html.escape(interval(row)),
-                html.escape(bar(row)) + (f'<div class="claims-why">{html.escape(reason)}</div>' if reason else ""),
-                f'<span class="claims-verdict" style="color:{VERDICT_COLORS.get(row["verdict"], "inherit")}">'
-                f"{html.escape(row['verdict'])}</span>",
-                html.escape(limits(row)) + f' — <a href="{where.evidence}">{html.escape(where.evidence_text)}</a>',
-            )
-            body.append(
-                "<tr>" + "".join(f'<td data-label="{name}">{cell}</td>' for name, cell in zip(columns, cells)) + "</tr>"
-            )
-    caption_html = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (
-        f'<table class="claims-table">{caption_html}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+    return render("claims_table.html", columns=columns, groups=groups, caption=caption)
+
+
+def protocol_claim_key(row: dict) -> tuple[str, str, str, str]:
+    """(claim id, space, subset, metric id): what one row of the protocol table decides, whichever
+    protocol decided it."""
+    return row["claim_id"], row["space"], row.get("subset", ""), row["metric_id"]
 
 
 def protocol_html(rows: Sequence[dict]) -> str:
@@ -507,92 +318,72 @@ def protocol_html(rows: Sequence[dict]) -> str:
     protocol, followed by what each protocol's numbers rest on: images, training seeds, steps, the
     code version and the processor that computed them.  The reconstruction page includes it."""
     protocols = list(dict.fromkeys(row["comparison"] for row in rows))
-    claims = list(dict.fromkeys(protocol_claim_key(row) for row in rows))
+    first_of = {}
+    for row in rows:
+        first_of.setdefault(protocol_claim_key(row), row)
     by_key = {(*protocol_claim_key(row), row["comparison"]): row for row in rows}
-    columns = ("claim", *protocols)
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
-    body = []
-    for claim, space, metric in claims:
-        cells = [
-            f"<strong>{html.escape(claim)}</strong>"
-            + (f" ({html.escape(space_name(space))})" if space else "")
-            + f'<div class="claims-why">in {html.escape(METRIC_NAMES.get(metric, metric))}'
-            + (": the distance past the bar" if is_threshold({"claim": claim}) else "")
-            + "</div>"
-        ]
-        for protocol in protocols:
-            row = by_key.get((claim, space, metric, protocol))
-            cells.append(
-                "not run"
-                if row is None
-                else f"{html.escape(interval(row))}: "
-                f'<span class="claims-verdict" style="color:{VERDICT_COLORS.get(row["verdict"], "inherit")}">'
-                f"{html.escape(row['verdict'])}</span>"
-            )
-        body.append(
-            "<tr>" + "".join(f'<td data-label="{name}">{cell}</td>' for name, cell in zip(columns, cells)) + "</tr>"
-        )
-    caption = (
-        "The reconstruction claims under each inversion protocol, on the same test images and models: improvement "
-        "of the paper's side (positive = better), 95% interval and verdict. The paper's protocol minimizes "
-        "LPIPS-VGG itself and the book's LPIPS-AlexNet + MSE, so each metric flatters one protocol's values; "
-        "every claim compares models within one protocol."
-        + (
-            " Near-perfect rows: the seed-mean distance past a bar fixed before any result was seen "
-            "(positive = past it)."
-            if any(is_threshold(row) for row in rows)
-            else ""
-        )
-    )
+    lines = [
+        {
+            "label": label(first, short=True),
+            "metric": metric_of(first).name,
+            "threshold": is_threshold(first),
+            "cells": [
+                None
+                if (row := by_key.get((*key, protocol))) is None
+                else {
+                    "interval": interval(row),
+                    "verdict": row["verdict"],
+                    "verdict_class": verdict_class(row["verdict"]),
+                }
+                for protocol in protocols
+            ],
+        }
+        for key, first in first_of.items()
+    ]
     made = []
     for protocol in protocols:
         first = next(row for row in rows if row["comparison"] == protocol)
-        seconds = first.get("inversion_seconds")
         made.append(
-            f"<li><em>{html.escape(protocol)}</em>: {first['images']} test images × {first['seeds']} training "
-            f"seed{'' if first['seeds'] == 1 else 's'} "
-            f"({html.escape(str(first.get('seed_list', 'not recorded')))}), {first.get('steps', 'not recorded')} steps"
-            + (
-                f", {seconds:.0f} s of inversions (wall clock) on {html.escape(str(first.get('processor')))}"
-                if seconds
-                else ""
-            )
-            + f", code version {html.escape(str(first.get('code_version', 'not recorded')))}.</li>"
+            {
+                "protocol": protocol,
+                "images": first["images"],
+                "seeds": first["seeds"],
+                "seed_list": first.get("seed_list", "not recorded"),
+                "steps": first.get("steps", "not recorded"),
+                "seconds": first.get("inversion_seconds"),
+                "processor": first.get("processor"),
+                "code_version": first.get("code_version", "not recorded"),
+            }
         )
     summary, differing = protocol_agreement(rows)
-    agreement = f"<p>{html.escape(summary)}</p>" + (
-        f"<ul>{''.join(f'<li>{html.escape(line)}</li>' for line in differing)}</ul>" if differing else ""
+    return render(
+        "protocol_table.html",
+        protocols=protocols,
+        lines=lines,
+        any_threshold=any(is_threshold(row) for row in rows),
+        made=made,
+        summary=summary,
+        differing=differing,
     )
-    return (
-        f'<table class="claims-table protocol-table"><caption>{html.escape(caption)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>\n"
-        f"{agreement}\n"
-        f"<p>What each column rests on (from the results file of <code>scripts/protocol_check.py</code>):</p>"
-        f"<ul>{''.join(made)}</ul>"
-    )
-
-
-def protocol_claim_key(row: dict) -> tuple[str, str, str]:
-    """(claim, space, metric): what one row of the protocol table decides, whichever protocol decided it
-    (rows written before the PSNR column are LPIPS-VGG)."""
-    return row["claim"], row["space"], row.get("metric", "lpips")
 
 
 def protocol_agreement(rows: Sequence[dict]) -> tuple[str, list[str]]:
-    """Whether the protocols decide each claim alike: a sentence counting the (claim, space, metric)
-    rows that every protocol ran and that all of them give the same verdict, and a line for each row
-    where they differ."""
+    """Whether the protocols decide each claim alike: a sentence counting the rows (claim, space,
+    metric) that every protocol ran and that all of them give the same verdict, and a line for each
+    row where they differ."""
     protocols = list(dict.fromkeys(row["comparison"] for row in rows))
     verdicts: dict[tuple, dict] = {}
+    first_of: dict[tuple, dict] = {}
     for row in rows:
         verdicts.setdefault(protocol_claim_key(row), {})[row["comparison"]] = row["verdict"]
+        first_of.setdefault(protocol_claim_key(row), row)
     shared = {key: found for key, found in verdicts.items() if len(found) == len(protocols)}
     if not shared or len(protocols) < 2:
         return "Only one protocol has been run: nothing to compare yet.", []
     differing = [
-        f"{claim}{f' ({space_name(space)})' if space else ''}, in {METRIC_NAMES.get(metric, metric)}: "
+        f"{label(first_of[key], short=True)}, in {metric_of(first_of[key]).name}: "
         + ", ".join(f"{found[protocol]} under {protocol.split(' (')[0]}" for protocol in protocols)
-        for (claim, space, metric), found in shared.items()
+        for key, found in shared.items()
         if len(set(found.values())) > 1
     ]
     same = len(shared) - len(differing)
@@ -604,7 +395,7 @@ def forest_position(row: dict) -> tuple[float, float, float, float]:
     """(estimate, low, high, tolerance) in units of the row's tolerance (threshold rows: in units of
     their metric's tolerance, with the bar at 0), for the forest plot."""
     if is_threshold(row):
-        unit_size, tolerance = TOLERANCE[row["metric"]], 0.0
+        unit_size, tolerance = metric_of(row).tolerance, 0.0
     else:
         unit_size, tolerance = row["tolerance"], 1.0
     return (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -33,11 +34,27 @@ STYLE = {
     "ytick.labelsize": 10,
     "legend.fontsize": 10,
 }
-matplotlib.rcParams.update(STYLE)
+
+
+def styled(draw: Callable[..., plt.Figure]) -> Callable[..., plt.Figure]:
+    """Draws the figure under `STYLE` without touching matplotlib's global settings: the figure is
+    rendered inside the context, so that its tick labels are made at these sizes too."""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs) -> plt.Figure:
+        with plt.rc_context(STYLE):
+            fig = draw(*args, **kwargs)
+            fig.canvas.draw()
+        return fig
+
+    return drawn
+
+
 # The widest figure (inches at 100 dpi) whose 10-pt text stays >= 9 px in the book's ~680-px column.
 MAX_WIDTH = 10.0
 
 
+@styled
 def image_rows(
     rows: dict[str, torch.Tensor],
     columns: int | None = None,
@@ -73,6 +90,7 @@ def image_rows(
     return fig
 
 
+@styled
 def log_panels(
     logs: dict[str, list[dict]],
     keys: list[str],
@@ -124,6 +142,7 @@ def k_axis(ax: plt.Axes, ks: Iterable[int]) -> None:
     ax.set_xlabel("k (style rows per layer)")
 
 
+@styled
 def sample_quality(quality: list[dict], ks: Iterable[int]) -> plt.Figure:
     """FD-VGG16 of each model's samples against k (one point per model and seed)."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -178,6 +197,7 @@ def seed_points(
     )
 
 
+@styled
 def interpolation_measures(measures: list[dict], ks: Iterable[int], spaces: Iterable[str]) -> plt.Figure:
     """Midpoint FD-VGG16 (and the reconstructions'), mean LPIPS step and evenness of the paths
     against k: every training seed a dot, a line through the seed means per space, and the control
@@ -210,6 +230,7 @@ def interpolation_measures(measures: list[dict], ks: Iterable[int], spaces: Iter
     return fig
 
 
+@styled
 def reconstruction_vs(
     rows: list[dict], control: list[dict] | None = None, metrics: Iterable[str] = ("psnr", "ssim", "lpips")
 ) -> plt.Figure:
@@ -245,6 +266,7 @@ def reconstruction_vs(
     return fig
 
 
+@styled
 def convergence(
     records: dict[str, dict[str, torch.Tensor]],
     metric: str = "lpips",
@@ -270,6 +292,7 @@ def convergence(
     return fig
 
 
+@styled
 def singular_values(spectra: dict[str, dict[str, torch.Tensor]]) -> plt.Figure:
     """Singular value spectra of the affine layers, one panel per model, one line per layer."""
     fig, axes = plt.subplots(
@@ -344,6 +367,7 @@ def readable_summary(
     return rows
 
 
+@styled
 def forest(rows: list[dict]) -> plt.Figure:
     """Every claim's improvement and 95% interval, in units of its tolerance (a symmetric log axis:
     linear within ±2 tolerances), grouped like the claims table; the shaded band is ± the tolerance

@@ -42,6 +42,12 @@ class Estimate:
     method: str = ""  # the interval and its unit of resampling, for the claims table
     baseline: float = math.nan  # the two sides' values the improvement compares (grand means)
     candidate: float = math.nan
+    # the interval's working scale ("difference", or "log ratio" for a relative improvement), its
+    # standard error on that scale and the t distribution's degrees of freedom: enough to compute a
+    # p-value or another interval without reading the method text
+    scale: str = "difference"
+    se: float = math.nan
+    df: float = math.nan
 
     @property
     def half_width(self) -> float:
@@ -78,7 +84,15 @@ def paired_mean(
     resampled = values[torch.randint(len(values), (draws, len(values)), generator=generator)].mean(dim=1)
     low, high = _interval(resampled, level)
     return Estimate(
-        values.mean().item(), low, high, level, len(values), 1, f"percentile bootstrap over items ({draws} draws)"
+        values.mean().item(),
+        low,
+        high,
+        level,
+        len(values),
+        1,
+        f"percentile bootstrap over items ({draws} draws)",
+        se=resampled.std().item(),
+        df=math.inf,
     )
 
 
@@ -186,7 +200,20 @@ def seed_comparison(
     else:
         method = f"t with {item_share} only (one training seed on a side: the spread between trainings is unmeasured)"
     method += f", df {df:.1f}"
-    return Estimate(value, ends[0], ends[1], level, items, min(len(base), len(cand)), method, base_mean, cand_mean)
+    return Estimate(
+        value,
+        ends[0],
+        ends[1],
+        level,
+        items,
+        min(len(base), len(cand)),
+        method,
+        base_mean,
+        cand_mean,
+        scale="log ratio" if relative else "difference",
+        se=math.sqrt(variance),
+        df=df,
+    )
 
 
 def threshold_comparison(
