@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.opgan-installed
 export PYTHONUNBUFFERED := 1
 
-LINTED := opgan scripts benchmarks tests
+LINTED := opgan scripts benchmarks tests notebooks
 
 .PHONY: install data browser lint format test book reproduce bench smoke clean
 
@@ -32,13 +32,14 @@ browser:
 # a figure cell without a figure), then every page of it checked in headless Chromium (screenshots
 # in runs/book-smoke/book/_build/screenshots), then pages 01-04 re-executed on their own cached
 # results (04: its models) with the two sides of each claim swapped: their verdicts must come out
-# mirrored.
+# mirrored; last, pages 01-04 run again on the smoke book's cache must compute nothing.
 test: install data browser lint
 	$(PY) -m pytest -q
 	rm -rf runs/book-smoke
 	$(VENV)/bin/opgan book --scale smoke --out runs/book-smoke/book
 	$(PY) scripts/check_book.py runs/book-smoke/book/_build/html
 	$(PY) scripts/flip_check.py runs/book-smoke/book --scale smoke
+	$(PY) scripts/rerun_check.py runs/book-smoke/book --scale smoke
 
 # Lint and format check (ruff, configured in pyproject.toml); `make format` rewrites the files.
 lint: install

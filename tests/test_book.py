@@ -33,6 +33,35 @@ def test_every_scale_parameter_is_declared_by_some_notebook():
     assert set(spec["scales"]) == {"smoke", "cpu", "paper"}
 
 
+def _defaults(name: str) -> dict:
+    """A notebook's parameters cell as values."""
+    import ast
+
+    declared = papermill.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))
+    return {key: ast.literal_eval(entry["default"]) for key, entry in declared.items()}
+
+
+def test_a_page_opened_in_jupyter_runs_the_books_experiment_on_its_cache():
+    spec = load_reproduction(ROOT / "_config.yml")
+    for name in spec["notebooks"]:
+        defaults = _defaults(name)
+        cpu = notebook_parameters(spec, "cpu", name, set(defaults), {})
+        differing = {key: (defaults[key], value) for key, value in cpu.items() if defaults[key] != value}
+        assert not differing, f"{name}: parameters cell (default, cpu row): {differing}"
+        if "cache" in defaults:  # the cache make book fills: a page run again reads it back
+            assert defaults["cache"] == f"{spec['book']}/_cache", name
+        # an interactive run writes its results where the book does not read them (the book sets results)
+        assert defaults["results"] != f"{spec['book']}/results", name
+
+
+def test_pages_only_call_the_study():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        lines = [line for line in code.splitlines() if line.strip()]
+        assert len(lines) <= 60, f"{path.name}: {len(lines)} non-blank code lines; move computations into opgan.study"
+
+
 def test_notebook_parameters_merge_and_filter():
     spec = {
         "book": "book",

@@ -25,6 +25,9 @@ from opgan.invert import InversionConfig
 from opgan.networks import Generator
 from opgan.results import invert_to_folder
 
+# How many cached results this process read back and computed (pages record it in their provenance).
+USE = {"reused": 0, "computed": 0}
+
 CACHE_KEY = "cache-key.json"
 
 
@@ -78,10 +81,12 @@ def cached_inversion(
         "code_sha256": source_hash(),
     }
     if key_matches(folder / CACHE_KEY, key):
+        USE["reused"] += 1
         return folder, True
     (folder / CACHE_KEY).unlink(missing_ok=True)
     invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=progress)
     write_json(folder / CACHE_KEY, key)
+    USE["computed"] += 1
     return folder, False
 
 
@@ -101,13 +106,16 @@ def cached_value(path: str | os.PathLike, key: dict, compute: Callable[[], Any])
     key_file = path.with_name(path.name + ".key.json")
     if key_matches(key_file, key):
         try:
-            return torch.load(path, map_location="cpu", weights_only=True), True
+            value = torch.load(path, map_location="cpu", weights_only=True)
+            USE["reused"] += 1
+            return value, True
         except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):  # the value is gone or broken: computed again
             pass
     key_file.unlink(missing_ok=True)
     value = compute()
     torch_save(value, path)
     write_json(key_file, key)
+    USE["computed"] += 1
     return value, False
 
 

@@ -5,7 +5,7 @@ settings notice, the page's claims written and shown, and its provenance record.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from opgan.files import write_csv, write_json
 from opgan.invert import InversionConfig
 from opgan.networks import SPACES
 from opgan.presets import PRESETS, inversion_config
+from opgan.study import cache
 from opgan.study.book import scale_notice
 from opgan.study.findings import answer
 from opgan.study.sweep import ExperimentError, Sweep, SweepInversions
@@ -35,18 +36,23 @@ class Page:
     targets: ImageSet | None = None  # the held-out test images the page inverts
     inversion: InversionConfig | None = None  # the scale's protocol
     inversions: SweepInversions | None = None
+    control: bool = False  # the page uses the equal-latent-size control (the sweep has one, and it was asked for)
+    cache_use_at_start: dict = field(default_factory=lambda: dict(cache.USE))
 
     @property
     def notice(self) -> str:
         """Markdown: the scale this page ran at, and a link to the settings table."""
         return scale_notice(self.scale)
 
-    def claims(self, found: list[dict], glue_name: str) -> str:
-        """Writes the page's claims (``claims-{notebook}.csv``), glues their sentences as `glue_name`
+    def claims(self, found: list[dict], glue_name: str, note: str = "") -> str:
+        """Writes the page's claims (``claims-{notebook}.csv``), each with `note` (the caveat it
+        carries into the claims table) unless it has its own, glues their sentences as `glue_name`
         for the book's other pages and returns them (Markdown) to show here."""
         from IPython.display import Markdown
         from myst_nb import glue  # the book extra, present wherever notebooks run
 
+        for row in found:
+            row.setdefault("note", note)
         write_csv(self.results / f"claims-{self.notebook}.csv", found)
         text = answer(found)
         glue(glue_name, Markdown(text), display=False)
@@ -65,6 +71,8 @@ class Page:
         )
         if self.inversions is not None:
             record["inversions"] = self.inversions.provenance()
+        # what this page computed and what it read back from the cache (a page run again computes nothing)
+        record["cache"] = {key: cache.USE[key] - self.cache_use_at_start.get(key, 0) for key in cache.USE}
         write_json(self.results / f"provenance-{self.notebook}.json", record)
         return pd.Series(record, name="value").to_frame()
 
@@ -86,7 +94,8 @@ def open_page(
     data: str = "",
     images: int | None = None,
     spaces: Iterable[str] = (),
-    cache: str = "runs/book-cache",
+    cache: str = "book/_cache",
+    control: bool = True,
 ) -> Page:
     """A page's setup from its parameters: the sweep (its missing models trained first when `train`),
     and with `images` the last held-out test images and their cached inversions in the scale's
@@ -100,10 +109,41 @@ def open_page(
     sweep = Sweep(scale, ks, seeds, checkpoints, device, variants)
     if train:
         sweep.train_missing(runs, fd_images=fd_images, **({"data": data} if data else {}))
-    page = Page(notebook, scale, Path(results), seed, sweep.require())
+    page = Page(notebook, scale, Path(results), seed, sweep.require(), control=control and sweep.has_control)
     page.results.mkdir(parents=True, exist_ok=True)
     if images is not None:
         page.targets = sweep.held_out(images, part="test")
         page.inversion = inversion_config(scale, seed=seed)
         page.inversions = SweepInversions(sweep, page.targets, page.inversion, cache, PRESETS[scale]["invert_batch"])
     return page
+
+
+# The notebook parameters a page's setup reads; the others are the page's own (pairs, check_steps, ...).
+SETUP_PARAMETERS = (
+    "scale",
+    "ks",
+    "seeds",
+    "checkpoints",
+    "results",
+    "seed",
+    "device",
+    "train",
+    "runs",
+    "fd_images",
+    "data",
+    "images",
+    "spaces",
+    "cache",
+    "control",
+)
+
+
+def page_from(notebook: str, parameters: Mapping[str, Any]) -> Page:
+    """`open_page` with the setup parameters a notebook declares, taken from its namespace
+    (``page_from("02_reconstruction", globals())`` after the parameters cell): the parameters cell
+    stays the one list of what a page runs with, and papermill's values reach the setup unchanged.
+    A page comparing two recipe variants declares them as ``base_variant`` and ``variant``."""
+    given = {name: parameters[name] for name in SETUP_PARAMETERS if name in parameters}
+    if "base_variant" in parameters:
+        given["variants"] = (parameters["base_variant"], parameters["variant"])
+    return open_page(notebook, **given)

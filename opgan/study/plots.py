@@ -336,12 +336,17 @@ def distance_from_init(logs: dict[str, list[dict]], groups: tuple[str, ...] = tu
 
 
 def table(
-    rows: list[dict] | pd.DataFrame, digits: int = 3, index: bool = False, caption: str = ""
+    rows: list[dict] | pd.DataFrame,
+    digits: int = 3,
+    index: bool = False,
+    caption: str = "",
+    names: dict[str, str] | None = None,
 ) -> pd.io.formats.style.Styler:
     """A table for a page: integers as integers, other numbers to `digits` decimals, missing values
-    blank, no row numbers unless `index` (a meaningful index, e.g. after set_index), and `caption`
-    above it."""
+    blank, no row numbers unless `index` (a meaningful index, e.g. after set_index), columns renamed
+    by `names` (column -> heading), and `caption` above it."""
     frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    frame = frame.rename(columns=names or {})
     for column in frame.columns:  # integers with gaps arrive as floats with NaN: show them as integers
         values = frame[column]
         if pd.api.types.is_float_dtype(values) and values.isna().any() and (values.dropna() % 1 == 0).all():

@@ -161,6 +161,11 @@ class Sweep:
     def k_max(self) -> int:
         return max(self.ks)
 
+    @property
+    def has_control(self) -> bool:
+        """Whether the equal-latent-size control exists: a k = 1 model to give the largest k's rows."""
+        return 1 in self.ks and self.k_max > 1
+
     def members(self) -> list[tuple[int, int]]:
         """(k, seed) of every model the page uses."""
         ends = sorted({self.ks[0], self.k_max})

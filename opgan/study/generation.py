@@ -1,0 +1,102 @@
+"""The generation page's measurements: the sweep's models as a table, their samples' distance to
+the evaluation images, and the recipe ablations' (each model's sample features computed once)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from opgan.checkpoint import load_generator
+from opgan.data import to_float
+from opgan.files import write_csv
+from opgan.metrics import frechet_distance, vgg16_features
+from opgan.study.plots import MODULE_GROUP_NAMES
+from opgan.study.sweep import Sweep, recipe_models, sample_vgg16_features
+
+
+def model_rows(sweep: Sweep) -> list[dict]:
+    """Every model of the sweep: images seen, training time and how far each module group moved
+    from its initialization, as `opgan export` recorded them."""
+    rows = []
+    for k, seed in sweep.members():
+        record = sweep.record(k, seed)
+        moved = record.get("distance_from_init", {})
+        rows.append(
+            {
+                "model": sweep.name(k, seed),
+                "k": k,
+                "seed": seed,
+                "images seen": record.get("images_seen"),
+                "training time (s)": None if record.get("wall_seconds") is None else round(record["wall_seconds"]),
+                **{f"{name} moved": moved.get(group) for group, name in MODULE_GROUP_NAMES.items()},
+            }
+        )
+    return rows
+
+
+def evaluation_features(sweep: Sweep, count: int) -> torch.Tensor:
+    """VGG16 features of `count` held-out evaluation images: the real set of the realism measures."""
+    return vgg16_features(to_float(sweep.held_out(count, part="evaluation").images).to(sweep.device))
+
+
+def sample_quality(sweep: Sweep, real: torch.Tensor, cache: str, results) -> tuple[dict, list[dict]]:
+    """Each model's sample features (as many samples as `real` has images; cached) and its FD-VGG16
+    against `real`, written to ``generation.csv``."""
+    features, quality = {}, []
+    for k, seed in sweep.members():
+        features[(k, seed)] = sample_vgg16_features(sweep.model(k, seed), sweep.path(k, seed), len(real), cache)
+        quality.append(
+            {
+                "model": sweep.name(k, seed),
+                "k": k,
+                "seed": seed,
+                "fd_vgg16": frechet_distance(features[(k, seed)], real),
+                "images": len(real),
+                "images_seen": sweep.record(k, seed).get("images_seen"),
+            }
+        )
+    write_csv(results / "generation.csv", quality)
+    return features, quality
+
+
+def recipe_quality(
+    sweep: Sweep, sample_features: dict, real: torch.Tensor, cache: str, results, shown: int, seed: int
+) -> tuple[dict, list[dict], dict]:
+    """The recipe ablations beside the sweep's own models: sample features per (variant, k, seed),
+    FD-VGG16 rows (written to ``recipe.csv``) and `shown` samples of each recipe and k's lowest seed."""
+    rows, features = [], {}
+    for entry in recipe_models(sweep):
+        key = (entry["variant"], entry["k"], entry["seed"])
+        if entry["variant"] == "" and (entry["k"], entry["seed"]) in sample_features:  # the sweep's own: measured
+            features[key] = sample_features[(entry["k"], entry["seed"])]
+        else:
+            generator = load_generator(entry["path"], sweep.device)[0]
+            features[key] = sample_vgg16_features(generator, entry["path"], len(real), cache)
+        rows.append(
+            {
+                **{name: entry[name] for name in ("recipe", "k", "seed")},
+                "model": entry["path"].stem,
+                "fd_vgg16": frechet_distance(features[key], real),
+            }
+        )
+    write_csv(results / "recipe.csv", rows)
+    first_seed = {}  # one row per recipe and k: its lowest training seed
+    for row in sorted(rows, key=lambda row: row["seed"]):
+        first_seed.setdefault((row["recipe"], row["k"]), row)
+    samples = {
+        f"{recipe}, k = {k} (seed {row['seed']})": load_generator(
+            sweep.checkpoints / f"{row['model']}.pt", sweep.device
+        )[0].sample(shown, seed=seed)
+        for (recipe, k), row in first_seed.items()
+    }
+    return features, rows, samples
+
+
+def recipe_table(rows: list[dict]) -> pd.DataFrame:
+    """FD-VGG16 of samples per recipe and k: mean and standard deviation over the training seeds."""
+    return (
+        pd.DataFrame(rows)
+        .groupby(["recipe", "k"])["fd_vgg16"]
+        .agg(["mean", "std", "count"])
+        .rename(columns={"mean": "mean FD-VGG16", "std": "sd over seeds", "count": "training seeds"})
+    )

@@ -1,0 +1,353 @@
+"""The reconstruction page's measurements: every model's inversions of the test images (the 150-step
+sweep), the equal-latent-size control, the out-of-domain set, and the long budget that decides the
+reconstruction claims, with the same claims decided at both budgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from pandas.io.formats.style import Styler
+
+from opgan.data import ImageSet, to_float
+from opgan.files import write_csv, write_text
+from opgan.results import read_records, read_results, reconstructions, tail_improvement
+from opgan.study import claims, findings, plots
+from opgan.study.heldout import out_of_domain_images
+from opgan.study.pages import Page
+from opgan.study.stats import summarize
+
+Side = claims.Side
+
+
+def sweep_rows(page: Page, spaces: list[str]) -> list[dict]:
+    """The per-image results of every model of the sweep in every space (``reconstruction.csv``)."""
+    sweep, rows = page.sweep, []
+    for k, seed in sweep.members():
+        for space in spaces:
+            rows += read_results(page.inversions.folder(k, space, seed), model=sweep.name(k, seed), seed=seed)
+    write_csv(page.results / "reconstruction.csv", rows)
+    return rows
+
+
+def control_rows(page: Page, spaces: list[str]) -> list[dict] | None:
+    """The control's per-image results at every seed (None without a control)."""
+    if not page.control:
+        return None
+    return [
+        row
+        for seed in page.sweep.seeds
+        for space in spaces
+        for row in read_results(page.inversions.folder(page.sweep.k_max, space, seed, control=True), seed=seed)
+    ]
+
+
+def convergence_records(page: Page, spaces: list[str]) -> dict[str, dict[str, torch.Tensor]]:
+    """The per-step records of k = 1 and the largest k (seed 0) in every space."""
+    ends = sorted({page.sweep.ks[0], page.sweep.k_max})
+    return {f"k = {k}, {space}": read_records(page.inversions.folder(k, space)) for k in ends for space in spaces}
+
+
+def reconstruction_grid(page: Page, spaces: list[str], shown: int) -> dict[str, torch.Tensor]:
+    """The first `shown` targets and their reconstructions by every model (seed 0) and the control."""
+    sweep, inversions = page.sweep, page.inversions
+    grid = {"target": to_float(page.targets.images[:shown])}
+    for k in sweep.ks:
+        for space in spaces:
+            grid[f"k = {k}, {space}"] = reconstructions(sweep.model(k), inversions.folder(k, space))[:shown]
+    if page.control:
+        for space in spaces:
+            folder = inversions.folder(sweep.k_max, space, control=True)
+            grid[f"the control, {space}"] = reconstructions(sweep.widened(), folder)[:shown]
+    return grid
+
+
+def equal_size_rows(page: Page, spaces: list[str]) -> list[dict]:
+    """The control beside the models trained with 1 and with k_max rows (``equal_size.csv``); empty
+    without a control."""
+    if not page.control:
+        return []
+    sweep, inversions, k_max, rows = page.sweep, page.inversions, page.sweep.k_max, []
+    for seed in sweep.seeds:
+        for space in spaces:
+            rows += read_results(
+                inversions.folder(k_max, space, seed, control=True),
+                model=f"the control: trained k = 1, inverted with {k_max} rows",
+                seed=seed,
+            )
+            rows += read_results(
+                inversions.folder(1, space, seed), model="trained k = 1, inverted with 1 row", seed=seed
+            )
+            rows += read_results(
+                inversions.folder(k_max, space, seed),
+                model=f"trained k = {k_max}, inverted with {k_max} rows",
+                seed=seed,
+            )
+    write_csv(page.results / "equal_size.csv", rows)
+    return rows
+
+
+@dataclass
+class OutOfDomain:
+    """Photos, faces and digits inverted in W+ by k = 1, the largest k and the control at the first
+    `seeds` training seeds."""
+
+    page: Page
+    images: ImageSet
+    seeds: list[int]
+    by_side: dict[str, list[list[dict]]] = field(default_factory=dict)  # label -> results per seed
+
+    @classmethod
+    def run(cls, page: Page, count: int, seeds: int) -> OutOfDomain:
+        """Inverts (or reads back) the set and writes ``out_of_domain.csv``."""
+        model = page.sweep.model(page.sweep.ks[0])
+        found = cls(
+            page, out_of_domain_images(model.cfg.resolution, model.cfg.img_channels, count), page.sweep.seeds[:seeds]
+        )
+        found.by_side = {
+            label: [read_results(found.folder(side, seed), model=label, seed=seed) for seed in found.seeds]
+            for label, side in found.sides().items()
+        }
+        write_csv(page.results / "out_of_domain.csv", found.rows())
+        return found
+
+    def sides(self) -> dict[str, dict]:
+        sweep = self.page.sweep
+        sides = {f"k = {sweep.ks[0]}": dict(k=sweep.ks[0]), f"k = {sweep.k_max}": dict(k=sweep.k_max)}
+        if sweep.has_control:  # the out-of-domain set always has its control where one exists
+            sides["the control"] = dict(k=sweep.k_max, control=True)
+        return sides
+
+    def folder(self, side: dict, seed: int = 0) -> Path:
+        return self.page.inversions.folder(space="w+", seed=seed, target_set=self.images, label="ood-", **side)
+
+    def rows(self) -> list[dict]:
+        return [row for per_seed in self.by_side.values() for rows_of_seed in per_seed for row in rows_of_seed]
+
+    def grid(self, shown: int) -> dict[str, torch.Tensor]:
+        """The first `shown` images and their reconstructions by each side (seed 0)."""
+        sweep = self.page.sweep
+        grid = {"target": to_float(self.images.images[:shown])}
+        for label, side in self.sides().items():
+            model = sweep.widened() if side.get("control") else sweep.model(side["k"])
+            grid[f"{label}, w+"] = reconstructions(model, self.folder(side))[:shown]
+        return grid
+
+    def claims(self) -> list[dict]:
+        sweep = self.page.sweep
+        found = claims.out_of_domain_claims(
+            sweep.k_max,
+            self.by_side[f"k = {sweep.ks[0]}"],
+            self.by_side[f"k = {sweep.k_max}"],
+            self.by_side.get("the control"),
+        )
+        for row in found:
+            row["note"] = (
+                f"{self.page.inversion.steps}-step inversions of {len(self.images)} images, "
+                "a third each photos, faces and digits"
+            )
+        return found
+
+
+@dataclass
+class LongBudget:
+    """The first `images` test images inverted again with `steps` steps by the claims' sides at the
+    first `seeds` training seeds; the reconstruction claims are decided on these.  Without a long
+    budget (images or steps 0) the scale's own protocol decides."""
+
+    page: Page
+    comparisons: list[claims.Comparison]
+    steps: int
+    seeds: list[int]
+    targets: ImageSet
+
+    @classmethod
+    def of(cls, page: Page, spaces: list[str], images: int, steps: int, seeds: int, control: bool) -> LongBudget:
+        sweep = page.sweep
+        comparisons = claims.reconstruction_comparisons(sweep.k_max, spaces, control) if sweep.has_control else []
+        long_budget = bool(images and steps)
+        targets = page.targets.subset(list(range(min(images, len(page.targets))))) if long_budget else page.targets
+        return cls(page, comparisons, steps if long_budget else 0, sweep.seeds[:seeds], targets)
+
+    @property
+    def sides(self) -> list[Side]:
+        return sorted({side for c in self.comparisons for side in (c.baseline, c.candidate)})
+
+    def folder(self, side: Side, seed: int) -> Path:
+        k, space, control = side
+        return self.page.inversions.folder(
+            k, space, seed, control, target_set=self.targets, label="check-", steps=self.steps
+        )
+
+    def rows(self, side: Side) -> list[list[dict]]:
+        """Long-budget results of `side` per seed (the scale's protocol's, without a long budget)."""
+        if not self.steps:
+            return self.short_rows(side)
+        return [read_results(self.folder(side, seed)) for seed in self.seeds]
+
+    def short_rows(self, side: Side) -> list[list[dict]]:
+        return self.page.inversions.rows(*side)
+
+    def loss_weights(self) -> dict[str, float]:
+        inversion = self.page.inversion
+        return {"lpips": 1.0, "mse": inversion.mse_weight} if inversion.lpips_net else {"mse": inversion.mse_weight}
+
+    def convergence(self) -> list[dict]:
+        """Every long-budget run: how much its last 20% of steps improved the mean optimized loss, the
+        same for the 150-step run of those images, and the long budget's final loss against it."""
+        if not self.steps:
+            return []
+        weights, short_steps = self.loss_weights(), self.page.inversion.steps
+        names = set(self.targets.names)
+        loss = lambda rows: sum(w * sum(r[m] for r in rows) / len(rows) for m, w in weights.items())  # noqa: E731
+        found = []
+        for k, space, control in self.sides:
+            for seed in self.seeds:
+                short_folder = self.page.inversions.folder(k, space, seed, control)
+                short_final = [r for r in read_results(short_folder) if r["image"] in names]
+                long = self.folder((k, space, control), seed)
+                found.append(
+                    {
+                        "model": "the control" if control else f"k = {k}",
+                        "space": space,
+                        "seed": seed,
+                        f"last 20% of {short_steps} steps improve": tail_improvement(
+                            read_records(short_folder), weights
+                        ),
+                        f"last 20% of {self.steps} steps improve": tail_improvement(read_records(long), weights),
+                        f"final loss {self.steps} vs {short_steps} steps": loss(read_results(long)) / loss(short_final)
+                        - 1,
+                    }
+                )
+        return found
+
+    def flattened(self, rows: list[dict], steps: int) -> int:
+        """How many runs meet the < 1% criterion at `steps`."""
+        return sum(row[f"last 20% of {steps} steps improve"] < 0.01 for row in rows)
+
+    def convergence_sentence(self, rows: list[dict]) -> str:
+        if not rows:
+            return ""
+        flat, short_steps = self.flattened(rows, self.steps), self.page.inversion.steps
+        text = (
+            f"{flat} of {len(rows)} runs meet the criterion at {self.steps} steps; "
+            f"{self.flattened(rows, short_steps)} at {short_steps} steps"
+        )
+        if flat == len(rows):
+            return text + "."
+        return (
+            text + f": the {self.steps}-step inversions have not converged by this criterion either, "
+            "and the verdicts below are of this budget."
+        )
+
+    def records(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Per-step records of each side's long-budget run at the first seed."""
+        return {
+            (f"the control, {space}" if control else f"k = {k}, {space}"): read_records(
+                self.folder((k, space, control), 0)
+            )
+            for k, space, control in self.sides
+        }
+
+    def claims(self, convergence: list[dict], spaces: list[str]) -> list[dict]:
+        """The reconstruction claims and the near-perfect bars, decided at this budget."""
+        if not self.comparisons:
+            return []
+        k_max = self.page.sweep.k_max
+        found = claims.reconstruction_claims(self.comparisons, self.rows)
+        if "w" in spaces:
+            found += claims.near_perfect_claims(k_max, self.rows((k_max, "w", False)))
+        if self.steps:
+            decided_at = (
+                f"{self.steps}-step inversions, {self.flattened(convergence, self.steps)} of {len(convergence)} "
+                "runs flattened by the < 1% criterion"
+            )
+        else:
+            decided_at = f"{self.page.inversion.steps}-step inversions"
+        for row in found:  # the caveat each verdict carries into the claims table
+            row["note"] = decided_at
+        return found
+
+    def at_both_budgets(self, images: int) -> list[dict]:
+        """The reconstruction claims decided on the 150-step sweep beside the long budget's
+        (``protocol_check.csv``)."""
+        if not (self.comparisons and self.steps):
+            return []
+        page = self.page
+        short = f"{page.inversion.steps} steps, {len(page.sweep.seeds)} seeds × {images} images"
+        long = f"{self.steps} steps, {len(self.seeds)} seeds × {len(self.targets)} images"
+        decided = {
+            short: claims.reconstruction_claims(self.comparisons, self.short_rows),
+            long: claims.reconstruction_claims(self.comparisons, self.rows),
+        }
+        check = []
+        for index in range(len(self.comparisons)):
+            entry = {"claim": findings.label(next(iter(decided.values()))[index], short=True)}
+            for budget, found in decided.items():
+                entry[f"{budget}: improvement [95% CI]"] = findings.interval(found[index])
+                entry[f"{budget}: verdict"] = found[index]["verdict"]
+            check.append(entry)
+        write_csv(page.results / "protocol_check.csv", check)
+        return check
+
+
+def budget_agreement(check: list[dict]) -> str:
+    """How many reconstruction verdicts the two budgets share ('' when only one budget ran)."""
+    if not check:
+        return ""
+    verdicts = [[entry[key] for key in entry if key.endswith("verdict")] for entry in check]
+    return f"{sum(len(set(v)) == 1 for v in verdicts)} of {len(check)} verdicts are the same at both budgets."
+
+
+def protocol_placeholder(results: Path) -> None:
+    """The section of the paper's protocol says so when `scripts/protocol_check.py` has not written
+    ``protocol_paper.md`` (which the page includes) for these results."""
+    path = results / "protocol_paper.md"
+    if not path.is_file():
+        write_text(
+            path, "*`scripts/protocol_check.py` has not been run for this book's results: it writes this section.*\n"
+        )
+
+
+# ------------------------------------------------------------------ the page's tables, with their captions
+
+
+def sweep_table(page: Page, rows: list[dict]) -> Styler:
+    return plots.table(
+        plots.readable_summary(summarize(rows, ("k", "space", "latent_size", "used_latent_size"))),
+        caption=f"Reconstruction quality of every model of the sweep ({page.inversion.steps} steps): "
+        "mean ± standard deviation over its test images and training seeds; `images` counts both.",
+    )
+
+
+def equal_size_table(page: Page, rows: list[dict]) -> Styler:
+    return plots.table(
+        plots.readable_summary(summarize(rows, ("model", "space", "used_latent_size"))),
+        caption="Equal latent size: the control against the models trained with 1 and with "
+        f"{page.sweep.k_max} rows, mean ± standard deviation over the test images and the training seeds.",
+    )
+
+
+def out_of_domain_table(ood: OutOfDomain) -> Styler:
+    return plots.table(
+        plots.readable_summary(summarize(ood.rows(), ("model", "space"))),
+        caption="Out-of-domain reconstruction in W+: mean ± standard deviation over the images and training seeds.",
+    )
+
+
+def convergence_table(page: Page, rows: list[dict]) -> Styler:
+    return plots.table(
+        rows,
+        caption="Convergence of every long-budget run: the relative improvement of the mean optimized loss over the "
+        "last 20% of the steps (< 1% = flattened), and the long budget's final loss against the "
+        f"{page.inversion.steps}-step one.",
+    )
+
+
+def budget_table(check: list[dict]) -> Styler:
+    return plots.table(
+        check,
+        caption="The reconstruction claims at both budgets: improvement of the paper's side in LPIPS-VGG "
+        "(positive = better), 95% interval and verdict.",
+    )
