@@ -262,12 +262,12 @@ def run_train(args: argparse.Namespace) -> int:
     if args.resume:
         saved = Path(args.out) / "config.json"
         if not (Path(args.out) / "checkpoint.pt").is_file():
-            raise SystemExit(f"opgan train: --resume given but {args.out}/checkpoint.pt does not exist")
+            raise ConfigError(f"--resume given but {args.out}/checkpoint.pt does not exist")
         import json
 
         cfg = TrainConfig.from_dict(json.loads(saved.read_text()))
         if model_overrides:
-            raise SystemExit(f"opgan train: --resume keeps the saved architecture; drop {sorted(model_overrides)}")
+            raise ConfigError(f"--resume keeps the saved architecture; drop {sorted(model_overrides)}")
         cfg = dataclasses.replace(cfg, **train_overrides)
     elif args.model:
         spec = find_model(args.model)
@@ -279,7 +279,7 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         cfg = make_config(args.preset, **model_overrides, **train_overrides)
     if not cfg.data:
-        raise SystemExit(f"opgan train: preset {cfg.preset!r} needs --data (an image folder or zip archive)")
+        raise ConfigError(f"preset {cfg.preset!r} needs --data (an image folder or zip archive)")
     summary = train(cfg, args.out, resume=args.resume)
     state = "finished" if summary["finished"] else "stopped (resume with --resume)"
     print(
@@ -354,10 +354,10 @@ def run_book(args: argparse.Namespace) -> int:
     import importlib.util
     import time
 
+    from opgan.errors import ConfigError
+
     if importlib.util.find_spec("papermill") is None or importlib.util.find_spec("yaml") is None:
-        raise SystemExit(
-            "opgan book: papermill and jupyter-book are missing; install them with: pip install 'opgan[book]'"
-        )
+        raise ConfigError("papermill and jupyter-book are missing; install them with: pip install 'opgan[book]'")
     import yaml
 
     from opgan.study.book import build_book, load_reproduction, run_notebooks
@@ -366,7 +366,7 @@ def run_book(args: argparse.Namespace) -> int:
     for setting in args.set:
         name, equals, value = setting.partition("=")
         if not equals or not name.isidentifier():
-            raise SystemExit(f"opgan book: --set takes NAME=VALUE, got {setting!r}")
+            raise ConfigError(f"--set takes NAME=VALUE, got {setting!r}")
         overrides[name] = yaml.safe_load(value)
     start = time.perf_counter()
     executed = run_notebooks(
@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
             return handlers[args.command](args)
         except OpganError as error:  # anything else is a bug and keeps its traceback
             print(f"opgan {args.command}: error: {error}", file=sys.stderr)
-            return 2
+            return getattr(error, "exit_code", 2)  # 2: what was given; 1: what happened (a full disk)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Writing results safely: atomic files (text, JSON, CSV tables, tensors) and image grids."""
+"""Writing results safely: atomic files (text, JSON, CSV tables, tensors) and image grids.
+
+A write that fails (a full disk, a folder that cannot be written) raises `WriteError` naming the
+file, the space it needed where known and the space left; the file it would have replaced is intact.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,40 @@ import numpy as np
 import torch
 from PIL import Image
 
+from opgan.errors import OpganError
+
+
+class WriteError(OpganError, OSError):
+    """A file could not be written (its previous version, if any, is intact); the message says which,
+    why, and how much space it needed and had."""
+
+    exit_code = 1  # a failure of the machine, not of the command line
+
+    def __init__(self, message: str, number: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = number  # e.g. errno.ENOSPC
+
+
+def free_space(folder: str | os.PathLike) -> int | None:
+    """Bytes available to this user in `folder` (None when it cannot be told)."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def size_text(count: int | None) -> str:
+    """'3.2 MB' (decimal units), or 'an unknown amount'."""
+    if count is None:
+        return "an unknown amount"
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return ""
+
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -33,6 +71,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield temp
         os.chmod(temp, 0o644)  # mkstemp makes owner-only files; results are meant to be shared
         os.replace(temp, path)
+    except OSError as error:
+        if isinstance(error, WriteError):
+            raise
+        raise WriteError(
+            f"could not write {path} ({error.strerror or error}); {size_text(free_space(path.parent))} free there",
+            error.errno,
+        ) from None
     finally:
         if temp.exists():
             temp.unlink()
@@ -66,8 +111,16 @@ def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str] | No
 
 
 def torch_save(obj: Any, path: str | os.PathLike) -> None:
-    with atomic_path(path) as temp:
-        torch.save(obj, temp)
+    """Saves `obj` with torch.save (atomically).  It is serialized in memory first, so that a full
+    disk is a plain OSError with the size needed instead of an error inside torch's zip writer."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    data = buffer.getbuffer()
+    try:
+        with atomic_path(path) as temp:
+            temp.write_bytes(data)
+    except WriteError as error:
+        raise WriteError(f"{error}; it needs {size_text(len(data))}", error.errno) from None
 
 
 def image_grid(images: torch.Tensor, columns: int | None = None, padding: int = 1) -> np.ndarray:

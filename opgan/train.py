@@ -32,7 +32,7 @@ from opgan.diagnostics import distance_from_init
 from opgan.distributed import average_gradients, close_distributed, process_placement, setup_distributed
 from opgan.environment import provenance
 from opgan.errors import ConfigError
-from opgan.files import save_image_grid, write_json, write_text
+from opgan.files import WriteError, save_image_grid, write_json, write_text
 from opgan.loss import StyleGAN2Loss
 from opgan.networks import Discriminator, Generator, ModelConfig
 
@@ -253,8 +253,13 @@ class Trainer:
         self.wall_seconds = state["wall_seconds"]
 
     def save(self) -> None:
-        if self.is_writer:
-            save_checkpoint(self.state(), self.out_dir / "checkpoint.pt")
+        if not self.is_writer:
+            return
+        path = self.out_dir / "checkpoint.pt"
+        try:
+            save_checkpoint(self.state(), path)
+        except WriteError as error:
+            raise WriteError(f"{error}. {last_intact(path)}", error.errno) from None
 
     def checkpoint(self, window: RunningMeans) -> None:
         """Saves the state unless the run has diverged: every log checks the steps of its window,
@@ -452,6 +457,18 @@ class Trainer:
             if finished:
                 export_generator(self.out_dir / "checkpoint.pt", self.out_dir / "generator.pt")
         return {"images_seen": self.images_seen, "finished": finished, "wall_seconds": self.wall_seconds, **last}
+
+
+def last_intact(path: Path) -> str:
+    """Where a run whose checkpoint could not be written can resume from, in words."""
+    try:
+        saved = read_checkpoint(path)
+    except CheckpointError:
+        return "No earlier checkpoint was written: free space and start the run again"
+    return (
+        f"The last intact checkpoint is {path} at {saved['images_seen']:,} images: free space and continue "
+        "with `opgan train --out FOLDER --resume`"
+    )
 
 
 def export_name(images: int) -> str:

@@ -1,6 +1,7 @@
 """The compute-once cache: inversions and values reused while their key (settings, file and code
 hashes) matches, recomputed when anything it depends on changes or a file is broken."""
 
+import pytest
 import torch
 from helpers import tiny_generator
 
@@ -75,8 +76,32 @@ def test_cached_value_reuses_by_key_and_recomputes_what_is_broken(tmp_path):
     again, reused = compute_once.cached_value(path, {"model": "a"}, compute)
     assert reused and torch.equal(again["scores"], first["scores"]) and len(calls) == 1
     assert compute_once.cached_value(path, {"model": "b"}, compute)[1] is False  # another key: computed again
-    path.write_bytes(b"not a tensor file")  # a broken value under a matching key
-    value, reused = compute_once.cached_value(path, {"model": "b"}, compute)
+    path.write_bytes(path.read_bytes()[:100])  # a truncated value under a matching key
+    with pytest.warns(
+        compute_once.DamagedCache, match=r"value.pt has 100 bytes, [\d,]+ when written; computing it again"
+    ):
+        value, reused = compute_once.cached_value(path, {"model": "b"}, compute)
     assert not reused and value["scores"].tolist() == [3.0, 4.0, 5.0]
     (tmp_path / "model" / "value.pt.key.json").unlink()  # interrupted before its key was written
     assert compute_once.cached_value(path, {"model": "b"}, compute)[1] is False and len(calls) == 4
+
+
+@pytest.mark.parametrize("damaged", ["results.csv", "codes.pt", "reconstructions/b.png"])
+def test_a_truncated_or_lost_file_of_a_cached_inversion_is_inverted_again(tmp_path, damaged):
+    G = tiny_generator(k=2)
+    checkpoint = tmp_path / "m.pt"
+    save_checkpoint({"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}, checkpoint)
+    targets = ImageSet((torch.rand(3, 1, 16, 16) * 255).to(torch.uint8), ["a", "b", "c"], "random")
+    cfg = InversionConfig(space="w", steps=3, lpips_net=None, mse_weight=1.0, record_every=0)
+    folder, _ = compute_once.cached_inversion(G, targets, cfg, tmp_path / "cache", "k2-w", checkpoint)
+    rows = res.read_results(folder)
+    path = folder / damaged
+    if damaged == "reconstructions/b.png":
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.warns(compute_once.DamagedCache, match=f"{folder}: {damaged} (is missing|has)"):
+        again, reused = compute_once.cached_inversion(G, targets, cfg, tmp_path / "cache", "k2-w", checkpoint)
+    assert not reused and again == folder
+    assert [row["lpips"] for row in res.read_results(folder)] == [row["lpips"] for row in rows]
+    assert compute_once.cached_inversion(G, targets, cfg, tmp_path / "cache", "k2-w", checkpoint)[1] is True

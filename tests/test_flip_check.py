@@ -2,7 +2,11 @@
 whole check runs in `make test` on the smoke book)."""
 
 import importlib.util
+import json
 from pathlib import Path
+
+from opgan.files import write_json
+from opgan.study import cache
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("flip_check", ROOT / "scripts" / "flip_check.py")
@@ -29,8 +33,20 @@ def test_swaps_k1_with_its_largest_k_twin_and_leaves_the_control(tmp_path):
     for model in ("smoke-k1-seed1", "smoke-k32-seed1", "smoke-k1-paper", "smoke-k32-paper"):  # sample features
         (tmp_path / model).mkdir()
         (tmp_path / model / "sample-features.pt").write_text(model)
+    for folder in tmp_path.iterdir():  # the cache's keys, which vouch for every file
+        for value in folder.glob("*-*.pt"):
+            write_json(value.with_name(value.name + ".key.json"), {"file": cache.manifest(folder, [value])[value.name]})
+        if (folder / "results.csv").is_file():
+            write_json(folder / cache.CACHE_KEY, {"files": cache.manifest(folder, cache.verifiable_files(folder))})
     assert flip_check.swap_results(tmp_path, 32) == 4
+    for folder in tmp_path.iterdir():  # the swapped files are vouched for: the pages read them back
+        if (folder / cache.CACHE_KEY).is_file():
+            assert cache.damage(folder, json.loads((folder / cache.CACHE_KEY).read_text())["files"]) is None
+        for value in folder.glob("*-*.pt"):
+            recorded = json.loads(value.with_name(value.name + ".key.json").read_text())["file"]
+            assert cache.damage(folder, {value.name: recorded}) is None
     read = {path.parent.name + "/" + path.name: path.read_text() for path in tmp_path.glob("*/*")}
+    assert json.loads(read["smoke-k1-w/cache-key.json"])["files"]["results.csv"][0] == len("smoke-k32-w")
     assert read["smoke-k1-w/results.csv"] == "smoke-k32-w" and read["smoke-k32-w/results.csv"] == "smoke-k1-w"
     assert read["smoke-k1-w/midpoint-scores.pt"] == "smoke-k32-w"
     assert read["check-smoke-k1-seed1-w+/results.csv"] == "check-smoke-k32-seed1-w+"

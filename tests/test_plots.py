@@ -36,3 +36,15 @@ def test_readable_summary_puts_mean_and_spread_in_one_column():
             "LPIPS-VGG": "0.250 ± 0.125",
         }
     ]
+
+
+def test_figures_take_the_book_style_without_changing_matplotlibs_settings():
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    figure = plots.sample_quality(
+        [{"k": 1, "seed": 0, "fd_vgg16": 20.0}, {"k": 4, "seed": 0, "fd_vgg16": 18.0}], [1, 4]
+    )
+    assert dict(matplotlib.rcParams) == before, "drawing a figure changed matplotlib's global settings"
+    sizes = {label.get_fontsize() for label in figure.axes[0].get_xticklabels()}
+    assert sizes == {plots.STYLE["xtick.labelsize"]} and plots.STYLE["xtick.labelsize"] != before["xtick.labelsize"]

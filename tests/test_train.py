@@ -1,5 +1,6 @@
 """Training: finite losses, checkpoints, exact resume, Ctrl-C, DDP on CPU (the loss itself: test_loss.py)."""
 
+import errno
 import json
 import math
 import os
@@ -380,3 +381,42 @@ def test_the_trainer_leaves_the_global_random_state_and_threads_alone(tmp_path, 
     second = Trainer(tiny_config(seed=3, threads=1), tmp_path / "b", data=tiny_data)
     for a, b in zip(first.G.state_dict().values(), second.G.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def _full_disk(monkeypatch):
+    """Every atomic write from now on fails as a full disk does."""
+    import errno
+    import pathlib
+
+    def no_space(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", no_space)
+
+
+def test_a_full_disk_keeps_the_last_checkpoint_and_says_where_to_resume(tmp_path, tiny_data, monkeypatch):
+    from opgan.files import WriteError
+
+    train_tiny(tmp_path, tiny_data, k=4)  # a checkpoint at 48 images
+    _full_disk(monkeypatch)
+    with pytest.raises(WriteError) as raised:
+        train_tiny(tmp_path, tiny_data, k=4, total_images=96, resume=True)
+    message = str(raised.value)
+    assert "No space left on device" in message and "checkpoint.pt" in message and "it needs" in message
+    assert "last intact checkpoint" in message and "48 images" in message and "--resume" in message
+    assert raised.value.errno == errno.ENOSPC and "\n" not in message
+    monkeypatch.undo()
+    assert read_checkpoint(tmp_path / "checkpoint.pt")["images_seen"] == 48  # intact, and resumable
+    assert train_tiny(tmp_path, tiny_data, k=4, total_images=96, resume=True)[1]["finished"]
+
+
+def test_the_cli_reports_a_full_disk_in_one_line_with_exit_code_1(tmp_path, monkeypatch, capsys):
+    from opgan.cli import main
+
+    _full_disk(monkeypatch)
+    argv = ["train", "--preset", "smoke", "--total-images", "32", "--checkpoint-every", "16", "--out", str(tmp_path)]
+    assert main([*argv, "--sample-every", "0", "--threads", "1"]) == 1
+    printed = capsys.readouterr().err
+    error = [line for line in printed.splitlines() if line.startswith("opgan train:")]  # beside the progress bar
+    assert len(error) == 1 and error[0].startswith("opgan train: error: could not write") and "Traceback" not in printed
+    assert "No space left on device" in error[0] and "No earlier checkpoint" in error[0]

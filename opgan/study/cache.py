@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pickle
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,53 @@ def source_hash(names: tuple[str, ...] = INVERSION_SOURCES) -> str:
     return digest.hexdigest()
 
 
+class DamagedCache(UserWarning):
+    """A cached result whose files are missing or changed since it was written: computed again."""
+
+
+def verifiable_files(folder: Path) -> list[Path]:
+    """The files of an inversion folder its key vouches for: all but the key and the cached values
+    kept beside it (each with its own key)."""
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name == CACHE_KEY or path.name.endswith(".key.json"):
+            continue
+        if path.with_name(path.name + ".key.json").exists():
+            continue
+        files.append(path)
+    return files
+
+
+def manifest(folder: Path, files: list[Path]) -> dict[str, list]:
+    """{relative path: [size, sha256]} of `files` under `folder`."""
+    return {str(path.relative_to(folder)): [path.stat().st_size, file_sha256(path)] for path in files}
+
+
+def damage(folder: Path, files: dict[str, list] | None) -> str | None:
+    """What is wrong with the files a key vouches for, in words (None when nothing is)."""
+    if files is None:
+        return "its key lists no files"
+    for name, (size, digest) in files.items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != size:
+            return f"{name} has {path.stat().st_size:,} bytes, {size:,} when written"
+        if file_sha256(path) != digest:
+            return f"{name} changed since it was written"
+    return None
+
+
+def _stored(path: Path, key: dict) -> dict | None:
+    """The key file at `path` when it holds `key` (its file hashes aside), else None."""
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    found = {name: value for name, value in stored.items() if name not in ("files", "file")}
+    return stored if found == json.loads(json.dumps(key)) else None
+
+
 def cached_inversion(
     G: Generator,
     targets: ImageSet,
@@ -61,13 +109,15 @@ def cached_inversion(
     batch: int = 16,
     progress: bool = False,
 ) -> tuple[Path, bool]:
-    """The results folder ``out/label`` of inverting `targets`: read back when its cache key matches,
-    else computed; returns the folder and whether it was reused.
+    """The results folder ``out/label`` of inverting `targets`: read back when its cache key matches
+    and its files are whole, else computed; returns the folder and whether it was reused.
 
     The key holds the settings and the hashes of the model file, of the target pixels and of the
     code that computes the result (INVERSION_SOURCES), so a retrained model (same path, new
-    weights), changed images or changed inversion code are inverted again; it is written last, so
-    an interrupted inversion is never mistaken for a finished one.
+    weights), changed images or changed inversion code are inverted again; and the size and hash
+    of every file the folder holds, so a truncated or lost file is noticed (a `DamagedCache`
+    warning names it) and the folder computed again.  It is written last, so an interrupted
+    inversion is never mistaken for a finished one.
     """
     folder = Path(out) / label
     key = {
@@ -80,43 +130,66 @@ def cached_inversion(
         "model": G.cfg.to_dict(),
         "code_sha256": source_hash(),
     }
-    if key_matches(folder / CACHE_KEY, key):
-        USE["reused"] += 1
-        return folder, True
+    stored = _stored(folder / CACHE_KEY, key)
+    if stored is not None:
+        problem = damage(folder, stored.get("files"))
+        if problem is None:
+            USE["reused"] += 1
+            return folder, True
+        warnings.warn(f"cached inversion {folder}: {problem}; inverting again", DamagedCache, stacklevel=2)
     (folder / CACHE_KEY).unlink(missing_ok=True)
     invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=progress)
-    write_json(folder / CACHE_KEY, key)
+    write_json(folder / CACHE_KEY, {**key, "files": manifest(folder, verifiable_files(folder))})
     USE["computed"] += 1
     return folder, False
 
 
-def key_matches(path: str | os.PathLike, key: dict) -> bool:
-    """Whether the cache key file `path` holds `key` (as JSON would write it back)."""
-    try:
-        return json.loads(Path(path).read_text()) == json.loads(json.dumps(key))
-    except (OSError, ValueError):
-        return False
+def inversion_key(folder: str | os.PathLike) -> dict:
+    """The key of a cached inversion folder, its file hashes aside (what a value derived from it keys on)."""
+    stored = json.loads((Path(folder) / CACHE_KEY).read_text())
+    return {name: value for name, value in stored.items() if name != "files"}
 
 
 def cached_value(path: str | os.PathLike, key: dict, compute: Callable[[], Any]) -> tuple[Any, bool]:
     """`compute()`'s value (tensors, or lists and dicts of them), kept at `path` with its key beside it
-    (``path`` + ``.key.json``) and read back while the key matches; returns it and whether it was
-    reused.  As for inversions, the key is written last, so an interrupted write is never reused."""
+    (``path`` + ``.key.json``, with the file's size and hash) and read back while the key matches and
+    the file is whole; returns it and whether it was reused.  As for inversions, the key is written
+    last, so an interrupted write is never reused, and a damaged file is computed again with a
+    `DamagedCache` warning."""
     path = Path(path)
     key_file = path.with_name(path.name + ".key.json")
-    if key_matches(key_file, key):
-        try:
-            value = torch.load(path, map_location="cpu", weights_only=True)
-            USE["reused"] += 1
-            return value, True
-        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):  # the value is gone or broken: computed again
-            pass
+    stored = _stored(key_file, key)
+    if stored is not None:
+        problem = damage(path.parent, {path.name: stored["file"]} if "file" in stored else None)
+        if problem is None:
+            try:
+                value = torch.load(path, map_location="cpu", weights_only=True)
+                USE["reused"] += 1
+                return value, True
+            except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+                problem = f"{path.name} cannot be read ({type(error).__name__})"
+        warnings.warn(f"cached value {path}: {problem}; computing it again", DamagedCache, stacklevel=2)
     key_file.unlink(missing_ok=True)
     value = compute()
     torch_save(value, path)
-    write_json(key_file, key)
+    write_json(key_file, {**key, "file": manifest(path.parent, [path])[path.name]})
     USE["computed"] += 1
     return value, False
+
+
+def rehash(path: str | os.PathLike) -> None:
+    """Records the present files of a cache entry as whole: an inversion folder (its key's file list)
+    or a cached value (its key's file).  For a deliberate change, e.g. the flip check's swaps."""
+    path = Path(path)
+    if path.is_dir():
+        key_file = path / CACHE_KEY
+        stored = json.loads(key_file.read_text())
+        stored["files"] = manifest(path, [path / name for name in stored.get("files", {})])
+    else:
+        key_file = path.with_name(path.name + ".key.json")
+        stored = json.loads(key_file.read_text())
+        stored["file"] = manifest(path.parent, [path])[path.name]
+    write_json(key_file, stored)
 
 
 def file_sha256(path: str | os.PathLike) -> str:

@@ -3,7 +3,6 @@ confidence (cached beside the inversion they come from), and the set-level midpo
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import torch
 from opgan.interpolate import distinct_pairs, frames, path_smoothness
 from opgan.metrics import frechet_distance, realism_scores, vgg16_features
 from opgan.networks import Generator
-from opgan.study.cache import CACHE_KEY, cached_value, source_hash, tensor_sha256
+from opgan.study.cache import CACHE_KEY, cached_value, inversion_key, source_hash, tensor_sha256
 
 
 def class_pairs(names: list[str], pairs: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[bool | None]]:
@@ -84,7 +83,7 @@ def midpoint_items(
     else:
         folder = Path(inversion_folder)
         key = {
-            "inversion": json.loads((folder / CACHE_KEY).read_text()),
+            "inversion": inversion_key(folder),
             "space": space,
             "pairs": [pairs[0].tolist(), pairs[1].tolist()],
             "reference_sha256": tensor_sha256(real_features),
