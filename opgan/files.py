@@ -55,7 +55,6 @@ def size_text(count: int | None) -> str:
     return ""
 
 
-
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temporary path beside `path`; renames it onto `path` only if the block succeeds.

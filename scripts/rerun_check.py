@@ -1,4 +1,4 @@
-"""Does a page run again read everything back?  Pages 01-04 of a built book are executed once more
+"""Does a page run again read everything back, and did it declare the work it does?  Pages 01-04 of a built book are executed once more
 (into a throwaway folder, with the scale's parameters) on that book's cache, as a reader who opens a
 page after `make book` would: every inversion, sample feature and midpoint score must be read back,
 none computed (each page records its cache use in its provenance file).  `make test` runs it on the
@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from opgan.study.book import run_notebooks
+from opgan.study.progress import Progress
 from opgan.study.sweep import project_root
 
 PAGES = ("01_generation", "02_reconstruction", "03_interpolation", "04_affine")

@@ -14,15 +14,23 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from opgan.errors import OpganError
 from opgan.networks import ModelConfig
 from opgan.presets import preset_row
+from opgan.study.progress import Progress, duration
 
 FIGURE_ASSIGNMENT = re.compile(r"^\s*fig\b[^=\n]*=", re.MULTILINE)  # `fig = ...` or `fig, axes = ...`
 STATIC = ("_config.yml", "_toc.yml", "*.md", "images", "_static", "references.bib")
+
+
+# The kernels talk to papermill over encrypted sockets where jupyter_client and ipykernel can (an
+# unencrypted one makes every kernel print a warning on the terminal; older versions ignore this).
+KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}}
 
 
 class PipelineError(OpganError, RuntimeError):
@@ -73,12 +81,16 @@ def run_notebooks(
     kernel: str = "python3",
     starting: Callable[[str, dict], None] | None = None,
     overrides: dict | None = None,
+    events: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Executes the notebooks of a scale into `out` (default: the book folder); returns their paths.
     `starting(name, parameters)` is called before each notebook runs (the CLI prints it); `overrides`
-    replace parameters of every notebook that declares them (e.g. another checkpoints folder)."""
+    replace parameters of every notebook that declares them (e.g. another checkpoints folder).  A
+    progress line on stderr follows the pages' work (`progress.Progress`); `events` keeps its events
+    file (default: a temporary one)."""
     import nbformat
     import papermill
+    from traitlets.config import Config
 
     config = Path(config).resolve()
     root = config.parent
@@ -93,34 +105,45 @@ def run_notebooks(
     if unknown:
         raise PipelineError(f"unknown notebooks {unknown}; the reproduction has {spec['notebooks']}")
     executed = []
-    for name in names:
-        source = root / "notebooks" / f"{name}.ipynb"
-        declared = set(papermill.inspect_notebook(str(source)))
-        parameters = notebook_parameters(spec, scale, name, declared, extra)
-        target = out / f"{name}.ipynb"
-        if starting is not None:
-            starting(name, parameters)
-        try:
-            with quiet_progress_bars():
-                papermill.execute_notebook(
-                    str(source),
-                    str(target),
-                    parameters=parameters,
-                    cwd=str(root),
-                    kernel_name=kernel,
-                    progress_bar=False,
-                )
-        except papermill.PapermillExecutionError as error:
-            raise PipelineError(
-                f"{name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} (see {target})"
-            ) from None
-        executed_notebook = nbformat.read(target, as_version=4)
-        missing = missing_figures(executed_notebook)
-        if missing:
-            raise PipelineError(f"{name}: figure cells {missing} produced no figure (see {target})")
-        fold_injected_parameters(executed_notebook)
-        nbformat.write(executed_notebook, target)
-        executed.append(target)
+    with (
+        tempfile.TemporaryDirectory(prefix="opgan-progress-") as folder,
+        Progress(Path(folder) / "events.jsonl") as shown,
+    ):
+        for name in names:
+            source = root / "notebooks" / f"{name}.ipynb"
+            declared = set(papermill.inspect_notebook(str(source)))
+            parameters = notebook_parameters(spec, scale, name, declared, extra)
+            target = out / f"{name}.ipynb"
+            shown.end_line()
+            if starting is not None:
+                starting(name, parameters)
+            began = time.perf_counter()
+            try:
+                with quiet_progress_bars():
+                    papermill.execute_notebook(
+                        str(source),
+                        str(target),
+                        parameters=parameters,
+                        cwd=str(root),
+                        kernel_name=kernel,
+                        progress_bar=False,
+                        config=Config(KERNEL_CONFIG),
+                    )
+            except papermill.PapermillExecutionError as error:
+                raise PipelineError(
+                    f"{name} failed in cell {error.exec_count}: {error.ename}: {error.evalue} (see {target})"
+                ) from None
+            shown.poll()
+            shown.show(force=True)
+            shown.end_line()
+            print(f"{name}: {duration(time.perf_counter() - began)}", file=sys.stderr, flush=True)
+            executed_notebook = nbformat.read(target, as_version=4)
+            missing = missing_figures(executed_notebook)
+            if missing:
+                raise PipelineError(f"{name}: figure cells {missing} produced no figure (see {target})")
+            fold_injected_parameters(executed_notebook)
+            nbformat.write(executed_notebook, target)
+            executed.append(target)
     return executed
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pickle
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from opgan.files import torch_save, write_json
 from opgan.invert import InversionConfig
 from opgan.networks import Generator
 from opgan.results import invert_to_folder
+from opgan.study import progress
 
 # How many cached results this process read back and computed (pages record it in their provenance).
 USE = {"reused": 0, "computed": 0}
@@ -107,7 +109,7 @@ def cached_inversion(
     label: str,
     checkpoint: str | os.PathLike,
     batch: int = 16,
-    progress: bool = False,
+    show_progress: bool = False,
 ) -> tuple[Path, bool]:
     """The results folder ``out/label`` of inverting `targets`: read back when its cache key matches
     and its files are whole, else computed; returns the folder and whether it was reused.
@@ -135,12 +137,15 @@ def cached_inversion(
         problem = damage(folder, stored.get("files"))
         if problem is None:
             USE["reused"] += 1
+            progress.done(folder.name, computed=False, seconds=0.0)
             return folder, True
         warnings.warn(f"cached inversion {folder}: {problem}; inverting again", DamagedCache, stacklevel=2)
+    start = time.perf_counter()
     (folder / CACHE_KEY).unlink(missing_ok=True)
-    invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=progress)
+    invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=show_progress)
     write_json(folder / CACHE_KEY, {**key, "files": manifest(folder, verifiable_files(folder))})
     USE["computed"] += 1
+    progress.done(folder.name, computed=True, seconds=time.perf_counter() - start)
     return folder, False
 
 
@@ -165,15 +170,18 @@ def cached_value(path: str | os.PathLike, key: dict, compute: Callable[[], Any])
             try:
                 value = torch.load(path, map_location="cpu", weights_only=True)
                 USE["reused"] += 1
+                progress.done(f"{path.parent.name}/{path.name}", computed=False, seconds=0.0)
                 return value, True
             except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
                 problem = f"{path.name} cannot be read ({type(error).__name__})"
         warnings.warn(f"cached value {path}: {problem}; computing it again", DamagedCache, stacklevel=2)
+    start = time.perf_counter()
     key_file.unlink(missing_ok=True)
     value = compute()
     torch_save(value, path)
     write_json(key_file, {**key, "file": manifest(path.parent, [path])[path.name]})
     USE["computed"] += 1
+    progress.done(f"{path.parent.name}/{path.name}", computed=True, seconds=time.perf_counter() - start)
     return value, False
 
 

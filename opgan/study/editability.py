@@ -3,6 +3,8 @@ midpoint and path measures, and every midpoint's scores on the pairs that decide
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import torch
 
@@ -10,8 +12,9 @@ from opgan.data import to_float
 from opgan.files import write_csv
 from opgan.interpolate import figure_one_strip
 from opgan.results import read_codes
+from opgan.study import progress
 from opgan.study.classifier import class_of, load_classifier
-from opgan.study.midpoints import class_pairs, interpolation_measures, midpoint_items
+from opgan.study.midpoints import MIDPOINT_SCORES, class_pairs, interpolation_measures, midpoint_items
 from opgan.study.pages import Page
 
 ALPHAS = (0.25, 0.5, 0.75)
@@ -60,17 +63,16 @@ def measures(page: Page, spaces: list[str], real: torch.Tensor, pairs: int, seed
     """Midpoint and reconstruction FD-VGG16 and the LPIPS steps along the paths, per model, seed and
     space, the control included (``interpolation.csv``)."""
     sweep, inversions, rows = page.sweep, page.inversions, []
-    for k, s in sweep.members():
-        for space in spaces:
-            codes = read_codes(inversions.folder(k, space, s)).to(sweep.device)
-            row, _ = interpolation_measures(sweep.model(k, s), codes, space, real, pairs, seed)
-            rows.append({"k": k, "trained_k": k, "seed": s, "space": space, **row})
+    sides = [(k, k, s, space, False) for k, s in sweep.members() for space in spaces]
     if sweep.has_control:  # as many free values as k_max, weights trained with k = 1
-        for s in sweep.seeds:
-            for space in spaces:
-                codes = read_codes(inversions.folder(sweep.k_max, space, s, control=True)).to(sweep.device)
-                row, _ = interpolation_measures(sweep.widened(s), codes, space, real, pairs, seed)
-                rows.append({"k": sweep.k_max, "trained_k": 1, "seed": s, "space": space, **row})
+        sides += [(sweep.k_max, 1, s, space, True) for s in sweep.seeds for space in spaces]
+    for k, trained_k, s, space, control in sides:
+        start = time.perf_counter()
+        folder = inversions.folder(k, space, s, control)
+        model = sweep.widened(s) if control else sweep.model(k, s)
+        row, _ = interpolation_measures(model, read_codes(folder).to(sweep.device), space, real, pairs, seed)
+        rows.append({"k": k, "trained_k": trained_k, "seed": s, "space": space, **row})
+        progress.done(f"{folder.name}/interpolation-measures", computed=True, seconds=time.perf_counter() - start)
     write_csv(page.results / "interpolation.csv", rows)
     return rows
 
@@ -137,3 +139,17 @@ def mean_scores(rows: list[dict]) -> pd.DataFrame:
             }
         )
     )
+
+
+def plan(page: Page, spaces: list[str], pairs: int) -> dict[str, dict[str, float]]:
+    """What this page will read back or compute, declared before it starts: the inversions (page 02's,
+    read back), each model's interpolation measures and its midpoint scores."""
+    sweep, name = page.sweep, page.inversions.name
+    sides = [(k, space, seed, False) for k, seed in sweep.members() for space in spaces]
+    sides += [(sweep.k_max, space, seed, True) for seed in sweep.seeds for space in spaces] if sweep.has_control else []
+    folders = [name(k, space, seed, control) for k, space, seed, control in sides]
+    return {
+        "inversions": {folder: len(page.targets) * page.inversion.steps for folder in folders},
+        "interpolation measures": {f"{folder}/interpolation-measures": pairs for folder in folders},
+        "midpoint scores": {f"{folder}/{MIDPOINT_SCORES}": pairs for folder in folders},
+    }

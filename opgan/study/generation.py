@@ -100,3 +100,10 @@ def recipe_table(rows: list[dict]) -> pd.DataFrame:
         .agg(["mean", "std", "count"])
         .rename(columns={"mean": "mean FD-VGG16", "std": "sd over seeds", "count": "training seeds"})
     )
+
+
+def plan(sweep: Sweep) -> dict[str, dict[str, float]]:
+    """The sample features this page will read back or compute (each model's and each recipe
+    ablation's), declared before it starts."""
+    paths = [sweep.path(k, seed) for k, seed in sweep.members()] + [entry["path"] for entry in recipe_models(sweep)]
+    return {"sample features": {f"{path.stem}/sample-features.pt": 1 for path in paths}}

@@ -19,7 +19,7 @@ from opgan.files import write_csv, write_json
 from opgan.invert import InversionConfig
 from opgan.networks import SPACES
 from opgan.presets import PRESETS, inversion_config
-from opgan.study import cache
+from opgan.study import cache, progress
 from opgan.study.book import scale_notice
 from opgan.study.findings import answer
 from opgan.study.sweep import ExperimentError, Sweep, SweepInversions
@@ -38,6 +38,10 @@ class Page:
     inversions: SweepInversions | None = None
     control: bool = False  # the page uses the equal-latent-size control (the sweep has one, and it was asked for)
     cache_use_at_start: dict = field(default_factory=lambda: dict(cache.USE))
+
+    def expect(self, phases: dict[str, dict[str, float]]) -> None:
+        """Declares the work the page will do (phase -> piece -> cost) for `opgan book`'s progress line."""
+        progress.expect(self.notebook, phases)
 
     @property
     def notice(self) -> str:

@@ -351,3 +351,23 @@ def budget_table(check: list[dict]) -> Styler:
         caption="The reconstruction claims at both budgets: improvement of the paper's side in LPIPS-VGG "
         "(positive = better), 95% interval and verdict.",
     )
+
+
+def plan(page: Page, spaces: list[str], out_of_domain: int, check_seeds: int, check_images: int, check_steps: int):
+    """The inversions this page will run (folder name -> image-steps), declared before it starts."""
+    sweep, name, steps = page.sweep, page.inversions.name, page.inversion.steps
+    images = len(page.targets)
+    work = {name(k, space, seed): images * steps for k, seed in sweep.members() for space in spaces}
+    if page.control:
+        work |= {name(sweep.k_max, space, seed, True): images * steps for seed in sweep.seeds for space in spaces}
+    seeds = sweep.seeds[:check_seeds]
+    ood_sides = [(sweep.ks[0], False), (sweep.k_max, False)] + ([(sweep.k_max, True)] if sweep.has_control else [])
+    work |= {name(k, "w+", seed, control, "ood-"): out_of_domain * steps for k, control in ood_sides for seed in seeds}
+    long = LongBudget.of(page, spaces, check_images, check_steps, check_seeds, page.control)
+    if long.steps:
+        work |= {
+            name(k, space, seed, control, "check-"): len(long.targets) * long.steps
+            for k, space, control in long.sides
+            for seed in long.seeds
+        }
+    return {"inversions": work}
