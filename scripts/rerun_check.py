@@ -1,8 +1,9 @@
-"""Does a page run again read everything back, and did it declare the work it does?  Pages 01-04 of a built book are executed once more
-(into a throwaway folder, with the scale's parameters) on that book's cache, as a reader who opens a
-page after `make book` would: every inversion, sample feature and midpoint score must be read back,
-none computed (each page records its cache use in its provenance file).  `make test` runs it on the
-smoke book.
+"""Does a page run again read everything back, and does it declare the work it does?  Pages 01-04
+of a built book are executed once more (into a throwaway folder, with the scale's parameters) on that
+book's cache, as a reader who opens a page after `make book` would: every inversion, sample feature
+and midpoint score must be read back, none computed (each page records its cache use in its
+provenance file), and every piece of work a page declared for the progress line must be reported.
+`make test` runs it on the smoke book.
 
     python scripts/rerun_check.py runs/book-smoke/book --scale smoke
 """
@@ -30,14 +31,13 @@ def main() -> int:
     root = project_root()
     failures = []
     with tempfile.TemporaryDirectory(prefix="opgan-rerun-") as work:
-        out = Path(work) / "book"
-        run_notebooks(
-            args.scale,
-            out,
-            root / "_config.yml",
-            only=list(PAGES),
-            overrides={"cache": str(args.book.resolve() / "_cache")},
-        )
+        out, events = Path(work) / "book", Path(work) / "events.jsonl"
+        cache = str(args.book.resolve() / "_cache")
+        run_notebooks(args.scale, out, root / "_config.yml", list(PAGES), overrides={"cache": cache}, events=events)
+        declared = Progress(events)
+        declared.poll()  # what each page declared before it started, against what it did
+        for page, missing in declared.unreported().items():
+            failures.append(f"{page} declared work it never did (its progress line stops short): {missing[:3]}")
         for page in PAGES:
             use = json.loads((out / "results" / f"provenance-{page}.json").read_text()).get("cache")
             if use is None:
