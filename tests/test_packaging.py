@@ -104,3 +104,19 @@ def test_every_source_file_a_cache_key_hashes_exists():
 
     for name in (*INVERSION_SOURCES, *MIDPOINT_SOURCES, *SAMPLE_SOURCES):
         assert (PACKAGE_ROOT / name).is_file(), name
+
+
+def test_the_readme_is_a_guide_not_a_diary():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    assert not re.findall(r"\bissues? \d+|#\d+\b", readme, flags=re.IGNORECASE), "issue numbers belong in notes"
+    hashes = [
+        word
+        for word in re.findall(r"\b[0-9a-f]{7,40}\b", readme)
+        if re.search(r"\d", word) and re.search("[a-f]", word)
+    ]
+    assert not hashes, f"commit hashes belong in benchmarks/README.md: {hashes}"
+    for link in re.findall(r"\]\(([^)#]+)\)", readme):  # every file the README links to exists
+        assert (ROOT / link).exists(), link
