@@ -28,7 +28,7 @@ class InversionError(OpganError, RuntimeError):
 @dataclass
 class InversionConfig:
     """How codes are optimized; the defaults are the cpu preset's, the book's protocol (opgan.presets;
-    chosen with benchmarks/tune_invert.py, README "Use")."""
+    chosen with benchmarks/tune_invert.py, benchmarks/README.md)."""
 
     space: str = "w+"
     steps: int = 150

@@ -234,7 +234,7 @@ MODCONV_PATHS = ("rows", "grouped")
 # The default choice between the two ways of computing the same modulated convolution (they agree
 # to float rounding), whichever was faster where it was measured: on CUDA the rows path for one-row
 # layers and the grouped path (a fused modconv) for several rows; on CPU the rows path while
-# rows x H x W is small.  The measurements: README, "Benchmarks" (benchmarks/bench_modconv.py
+# rows x H x W is small.  The measurements: benchmarks/README.md (benchmarks/bench_modconv.py
 # repeats them on the machine at hand; Generator.set_modconv_path picks per layer).
 CPU_ROWS_PATH_MAX_ROW_PIXELS = 512
 

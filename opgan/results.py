@@ -240,16 +240,6 @@ def read_records(folder: str | os.PathLike) -> dict[str, torch.Tensor]:
     return torch.load(Path(folder) / "records.pt", map_location="cpu", weights_only=True)
 
 
-def tail_improvement(records: dict[str, torch.Tensor], weights: dict[str, float], tail: float = 0.2) -> float:
-    """How much the last `tail` of the steps improved the mean loss (sum of `weights` x recorded
-    metric, e.g. {"lpips": 1, "mse": 1}), relative to its value at the start of that tail: the
-    book's convergence criterion (below 1%: flattened)."""
-    steps = records["step"].double()
-    start = int(torch.searchsorted(steps, steps[-1] * (1 - tail)).clamp(max=len(steps) - 1))
-    loss = sum(weight * records[metric].double().mean(dim=1) for metric, weight in weights.items() if weight)
-    return float((loss[start] - loss[-1]) / loss[start])
-
-
 def read_codes(folder: str | os.PathLike) -> torch.Tensor:
     """All codes of a results folder, [N, ...]."""
     return torch.load(Path(folder) / "codes.pt", map_location="cpu", weights_only=True)["codes"]

@@ -64,14 +64,3 @@ def test_a_file_that_cannot_be_written_loses_only_itself(tmp_path):
     assert [row["image"] for row in res.read_results(out)] == ["a", "b", "c"]
     assert res.read_codes(out).shape == (3, 2, 16)
     assert (out / "codes" / "a.pt").is_file() and (out / "codes" / "c.pt").is_file() and (out / "grid.png").is_file()
-
-
-def test_tail_improvement_compares_the_last_fifth_of_the_steps():
-    records = {
-        "step": torch.tensor([0, 10, 20, 30, 40, 50]),
-        "lpips": torch.tensor([[1.0, 1.0], [0.5, 0.5], [0.4, 0.4], [0.3, 0.3], [0.2, 0.2], [0.19, 0.21]]),
-        "mse": torch.tensor([[0.1, 0.1]] * 5 + [[0.05, 0.05]]),
-    }
-    # the tail starts at step 40: loss 0.2 + 0.1 = 0.3 -> 0.2 + 0.05 = 0.25
-    assert res.tail_improvement(records, {"lpips": 1.0, "mse": 1.0}) == pytest.approx(0.05 / 0.3)
-    assert res.tail_improvement(records, {"lpips": 1.0}) == pytest.approx(0.0, abs=1e-6)

@@ -12,13 +12,23 @@ from pandas.io.formats.style import Styler
 
 from opgan.data import ImageSet, to_float
 from opgan.files import write_csv, write_text
-from opgan.results import read_records, read_results, reconstructions, tail_improvement
+from opgan.results import read_records, read_results, reconstructions
 from opgan.study import claims, findings, plots
 from opgan.study.heldout import out_of_domain_images
 from opgan.study.pages import Page
 from opgan.study.stats import summarize
 
 Side = claims.Side
+
+
+def tail_improvement(records: dict[str, torch.Tensor], weights: dict[str, float], tail: float = 0.2) -> float:
+    """How much the last `tail` of the steps improved the mean loss (sum of `weights` x recorded
+    metric, e.g. {"lpips": 1, "mse": 1}), relative to its value at the start of that tail: the
+    book's convergence criterion (below 1%: flattened)."""
+    steps = records["step"].double()
+    start = int(torch.searchsorted(steps, steps[-1] * (1 - tail)).clamp(max=len(steps) - 1))
+    loss = sum(weight * records[metric].double().mean(dim=1) for metric, weight in weights.items() if weight)
+    return float((loss[start] - loss[-1]) / loss[start])
 
 
 def sweep_rows(page: Page, spaces: list[str]) -> list[dict]:
