@@ -7,6 +7,7 @@ from opgan.data import DataError
 from opgan.study.heldout import out_of_domain_images
 
 
+@pytest.mark.slow  # VGG16 features of a few hundred images: outside the quick loop
 def test_out_of_domain_images_come_at_the_model_size_and_mix_kinds():
     mixed = out_of_domain_images(32, 3, count=32)
     assert mixed.images.shape == (32, 3, 32, 32) and mixed.images.dtype == torch.uint8

@@ -90,6 +90,7 @@ def test_weights_unpickler_refuses_code(tmp_path):
         metrics._NumpyOnlyUnpickler(f).load()
 
 
+@pytest.mark.slow  # VGG16 features of a few hundred images: outside the quick loop
 def test_fd_vgg16_separates_real_from_distorted(fashion_test):
     images = to_float(fashion_test.images)
     first, second = images[:100], images[100:200]
