@@ -51,3 +51,17 @@ def test_on_a_terminal_the_line_is_rewritten_in_place(tmp_path):
     assert terminal.getvalue() == (
         "\r\033[K01_generation · sample features 1/2 · ~30 s left\r\033[K01_generation · done\n"
     )
+
+
+def test_a_page_that_declares_nothing_shows_nothing_not_the_page_before(tmp_path):
+    log = io.StringIO()
+    with progress.Progress(tmp_path / "events.jsonl", stream=log, interval=3600) as shown:
+        shown.begin("03_interpolation")
+        progress.expect("03_interpolation", {"midpoint scores": {"x": 1}})
+        progress.done("x", computed=True, seconds=1.0)
+        shown.poll()
+        shown.show(force=True)
+        shown.begin("04_affine")
+        assert shown.status() == ""
+        shown.show(force=True)
+    assert log.getvalue() == "03_interpolation · done\n"

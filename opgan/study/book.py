@@ -115,6 +115,7 @@ def run_notebooks(
             parameters = notebook_parameters(spec, scale, name, declared, extra)
             target = out / f"{name}.ipynb"
             shown.end_line()
+            shown.begin(name)
             if starting is not None:
                 starting(name, parameters)
             began = time.perf_counter()

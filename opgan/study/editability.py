@@ -82,42 +82,22 @@ def midpoint_rows(page: Page, spaces: list[str], pair_index: tuple, real: torch.
     and space, the control on the same pairs (``midpoints.csv``)."""
     sweep, inversions, names = page.sweep, page.inversions, page.targets.names
     classifier = load_classifier(device=sweep.device) if all(class_of(name) for name in names) else None
-    rows = []
-    for k, s in sweep.members():
-        for space in spaces:
-            folder = inversions.folder(k, space, s)
-            rows += midpoint_items(
-                sweep.model(k, s),
-                read_codes(folder).to(sweep.device),
-                space,
-                pair_index,
-                names,
-                real,
-                classifier,
-                inversion_folder=folder,
-                model=sweep.name(k, s),
-                k=k,
-                trained_k=k,
-                seed=s,
-            )
+    sides = [(k, k, s, space, False, sweep.name(k, s)) for k, s in sweep.members() for space in spaces]
     if sweep.has_control:  # the control, on the same pairs
-        for s in sweep.seeds:
-            for space in spaces:
-                folder = inversions.folder(sweep.k_max, space, s, control=True)
-                rows += midpoint_items(
-                    sweep.widened(s),
-                    read_codes(folder).to(sweep.device),
-                    space,
-                    pair_index,
-                    names,
-                    real,
-                    classifier,
-                    inversion_folder=folder,
-                    model=f"{sweep.name(1, s)} with {sweep.k_max} rows",
-                    k=sweep.k_max,
-                    trained_k=1,
-                    seed=s,
-                )
+        sides += [
+            (sweep.k_max, 1, s, space, True, f"{sweep.name(1, s)} with {sweep.k_max} rows")
+            for s in sweep.seeds
+            for space in spaces
+        ]
+    rows = []
+    for k, trained_k, s, space, control, model_name in sides:
+        folder = inversions.folder(k, space, s, control)
+        model = sweep.widened(s) if control else sweep.model(k, s)
+        codes = read_codes(folder).to(sweep.device)
+        rows += midpoint_items(
+            model, codes, space, pair_index, names, real, classifier,
+            inversion_folder=folder, model=model_name, k=k, trained_k=trained_k, seed=s,
+        )  # fmt: skip
     write_csv(page.results / "midpoints.csv", rows)
     return rows
 

@@ -64,6 +64,11 @@ class Progress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def begin(self, page: str) -> None:
+        """A page starts: the line follows it from now on (nothing is shown until it declares its work)."""
+        self.poll()
+        self.page, self.last_line = page, ""
+
     # -- reading
     def poll(self) -> None:
         if not self.path.is_file():
