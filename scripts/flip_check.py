@@ -8,8 +8,10 @@ the verdict the one the rule (`stats.verdict`) gives the mirrored interval -- an
 "contradicted" when its interval clears the tolerance. A page that read the wrong side, or decided
 on results it did not show, fails here.  Page 04 is checked the same way with each seed's
 regular-rate and reduced-rate models trading files (a copy of its checkpoints, `--set
-checkpoints=`): "the reduced rate tames the spectrum" must come out mirrored.  `make test` runs it
-on the smoke book.
+checkpoints=`): "the reduced rate tames the spectrum" must come out mirrored.  Last, pages 02 and
+03 run on a copy with each control inversion (k = 1 given the largest k's rows) trading results with
+the trained largest k's: every row of the trained model against the control must come out mirrored.
+`make test` runs it on the smoke book.
 
     python scripts/flip_check.py runs/book-smoke/book --scale smoke
 """
@@ -23,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from opgan.study.book import load_reproduction, notebook_parameters
@@ -38,29 +41,41 @@ from opgan.study.sweep import Sweep, project_root
 # of computing them again.
 SWAPPED_FILES = ("results.csv", MIDPOINT_SCORES, "sample-features.pt")
 PAGES = ("01_generation", "02_reconstruction", "03_interpolation")
+CONTROL_PAGES = ("02_reconstruction", "03_interpolation")  # the pages that compare the control with the trained
 ALL_PARAMETERS = {"scale", "ks", "seeds", "checkpoints", "base_variant", "variant"}  # what page 04's swap reads
 
 
-def swap_results(cache: Path, k_max: int) -> int:
-    """Swaps the SWAPPED_FILES between each k = 1 folder of `cache` (an inversion or a model's
-    samples) and its largest-k twin (the control, k = 1 given k_max rows, keeps its own); returns
-    the number of files swapped."""
-    pattern = re.compile(r"^(?P<head>.*-k)1(?P<tail>(-seed\d+)?(-w\+?)?)$")
+def k_twin(name: str, k_max: int) -> str | None:
+    """The largest k's folder of a k = 1 folder (inversion or samples; the control has none)."""
+    match = re.match(r"^(?P<head>.*-k)1(?P<tail>(-seed\d+)?(-w\+?)?)$", name)
+    return None if match is None else f"{match['head']}{k_max}{match['tail']}"
+
+
+def control_twin(name: str, k_max: int) -> str | None:
+    """The trained largest k's inversion of a control inversion (k = 1 given k_max rows)."""
+    match = re.match(rf"^(?P<head>.*-k)1(?P<seed>-seed\d+)?-as-k{k_max}(?P<space>-w\+?)$", name)
+    return None if match is None else f"{match['head']}{k_max}{match['seed'] or ''}{match['space']}"
+
+
+def swap_results(cache: Path, k_max: int, twin: Callable[[str, int], str | None] = k_twin) -> int:
+    """Swaps the SWAPPED_FILES between each folder of `cache` and its `twin` (default: each k = 1
+    folder and its largest-k twin; `control_twin`: each control inversion and the trained model's);
+    returns the number of files swapped."""
     swapped = 0
     for folder in sorted(cache.iterdir()):
-        match = pattern.match(folder.name)
-        if match is None:
+        name = twin(folder.name, k_max)
+        if name is None:
             continue
-        twin = cache / f"{match['head']}{k_max}{match['tail']}"
-        for name in SWAPPED_FILES:
-            if not (folder / name).is_file() or not (twin / name).is_file():
+        other = cache / name
+        for file in SWAPPED_FILES:
+            if not (folder / file).is_file() or not (other / file).is_file():
                 continue
-            parked = folder / f"{name}.swap"
-            (folder / name).rename(parked)
-            (twin / name).rename(folder / name)
-            parked.rename(twin / name)
-            for entry in (folder, twin):  # a deliberate change: the cache keys vouch for the swapped files
-                rehash(entry if name == "results.csv" else entry / name)
+            parked = folder / f"{file}.swap"
+            (folder / file).rename(parked)
+            (other / file).rename(folder / file)
+            parked.rename(other / file)
+            for entry in (folder, other):  # a deliberate change: the cache keys vouch for the swapped files
+                rehash(entry if file == "results.csv" else entry / file)
             swapped += 1
     return swapped
 
@@ -177,7 +192,24 @@ def main() -> int:
             cwd=root,
         )
         flipped = {page: read_claims(copy / path) for page, path in pages.items()}
+        copy = Path(work) / "book-control"
+        shutil.copytree(args.book / "_cache", copy / "_cache")
+        swapped_control = swap_results(copy / "_cache", k_max, control_twin)
+        print(
+            f"swapped {swapped_control} results of the control and the trained k = {k_max}; executing {CONTROL_PAGES}"
+        )
+        subprocess.run([*opgan_book, "--out", str(copy), "--only", *CONTROL_PAGES], check=True, cwd=root)
+        control_flipped = {page: read_claims(copy / pages[page]) for page in CONTROL_PAGES}
     failures = []
+    for page in CONTROL_PAGES:  # the mechanism: trained rows against the same rows given after training
+        checked, problems = check_mirrored(
+            original[page], control_flipped[page], lambda row: claim_of(row).contrast == "training"
+        )
+        failures += problems
+        if not checked:
+            failures.append(f"{page}: no row of the control against the trained model was mirrored")
+    if not swapped_control:
+        failures.append("no control result was swapped")
     for page in pages:
         if page == AFFINE_PAGE:
             checked, problems = check_mirrored(

@@ -106,3 +106,12 @@ def test_a_relative_mirror_inverts_the_ratio():
         # a page that negated the relative improvement instead of swapping the sides is caught
         negated = {**swapped, "improvement": -original["improvement"]}
         assert flip_check.mirrored(original, negated)
+
+
+def test_the_control_trades_with_the_trained_largest_k_of_its_seed_and_space():
+    assert flip_check.control_twin("smoke-k1-as-k32-w", 32) == "smoke-k32-w"
+    assert flip_check.control_twin("check-smoke-k1-seed1-as-k32-w+", 32) == "check-smoke-k32-seed1-w+"
+    assert flip_check.control_twin("ood-smoke-k1-as-k32-w+", 32) == "ood-smoke-k32-w+"
+    for other in ("smoke-k1-w", "smoke-k32-w", "smoke-k1-as-k16-w", "smoke-k1-seed1"):
+        assert flip_check.control_twin(other, 32) is None
+    assert flip_check.k_twin("smoke-k1-as-k32-w", 32) is None  # the k = 1 swap leaves the control alone
