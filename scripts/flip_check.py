@@ -195,9 +195,7 @@ def main() -> int:
         copy = Path(work) / "book-control"
         shutil.copytree(args.book / "_cache", copy / "_cache")
         swapped_control = swap_results(copy / "_cache", k_max, control_twin)
-        print(
-            f"swapped {swapped_control} results of the control and the trained k = {k_max}; executing {CONTROL_PAGES}"
-        )
+        print(f"swapped {swapped_control} results of the control and the trained k = {k_max}", flush=True)
         subprocess.run([*opgan_book, "--out", str(copy), "--only", *CONTROL_PAGES], check=True, cwd=root)
         control_flipped = {page: read_claims(copy / pages[page]) for page in CONTROL_PAGES}
     failures = []
