@@ -152,3 +152,16 @@ def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_o
     near = protocol_row("near-perfect", "paper", 1.1, "agrees", **made)
     page = findings.protocol_html([*rows, {**near, "metric": "psnr", "metric_id": "psnr", "tolerance": 0.0}])
     assert "in PSNR: the distance past the bar" in page and "Near-perfect rows:" in html.unescape(page)
+
+
+def test_the_dose_response_sentence_says_which_way_the_lead_moves_and_what_the_design_detects():
+    from opgan.study.stats import Estimate
+
+    def change(low, high):
+        return Estimate((low + high) / 2, low, high, seeds=3)
+
+    assert "the control's lead shrinks" in findings.dose_sentence(change(0.05, 0.35), "150k", "450k")
+    assert "the control's lead grows" in findings.dose_sentence(change(-0.35, -0.05), "150k", "450k")
+    neither = findings.dose_sentence(change(-0.1, 0.3), "150k", "450k")
+    assert "no detectable change" in neither and "+0.10 [−0.10, +0.30]" in neither
+    assert "detects changes of ±0.20 or more (a 22% change of the ratio)" in neither

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from opgan.study.claims import GROUPS, NEAR_PERFECT_REASONS, bar_text, claim_of, metric_of
+from opgan.study.stats import Estimate
 
 VERDICT_COLORS = {  # the forest plot's; the HTML tables colour verdicts by CSS class (book/_static/opgan.css)
     "agrees": "#1a7f37",
@@ -252,6 +253,27 @@ def counts_by_group(rows: Sequence[dict]) -> str:
     return "; ".join(
         f"{title}: " + ", ".join(f"{count} {verdict}" for verdict, count in _verdict_counts(chosen).items())
         for title, chosen in grouped(rows)
+    )
+
+
+def dose_sentence(change: Estimate, before: str, after: str) -> str:
+    """What the dose-response trend says (`stats.paired_log_ratio_change` of the control's LPIPS over
+    the trained model's): the control's lead shrinks (the interval above 0: the trained model gains
+    on the control with longer training), grows (below 0), or shows no detectable change; with the
+    smallest change this design detects, said whatever the result."""
+    if change.low > 0:
+        gist = "the control's lead shrinks"
+    elif change.high < 0:
+        gist = "the control's lead grows"
+    else:
+        gist = "no detectable change in the control's lead"
+    signed = lambda value: ("+" if value > 0 else "") + significant(value)  # noqa: E731
+    interval = f"{signed(change.value)} [{signed(change.low)}, {signed(change.high)}]"
+    return (
+        f"From {before} to {after} training images, {gist}: the log of the control's LPIPS over the trained "
+        f"model's changes by {interval} over {change.seeds} training seeds; this design detects changes of "
+        f"±{significant(change.half_width)} or more (a {significant(100 * (math.exp(change.half_width) - 1))}% "
+        "change of the ratio)."
     )
 
 
