@@ -1,5 +1,6 @@
 """What training did to the generator's weights: how far each part moved from its random
-initialization, and the singular values of the affine layers.
+initialization (logged while training; the affine layers' spectra are the study's,
+`opgan.study.affine`).
 
 The paper's learning-rate multipliers (x0.01 for mapping and affine layers) are calibrated for
 about a million steps; at a small step budget they leave the style path at its initialization, and

@@ -1,5 +1,6 @@
-"""Paths between latent codes: linear in W / W+, spherical in Z; midpoint realism, path smoothness,
-and the strips of `opgan interpolate` and of the paper's Figure 1."""
+"""Paths between latent codes: linear in W / W+, spherical in Z; the frames along them, path
+smoothness, and the strips of `opgan interpolate` and of the paper's Figure 1 (midpoint scores are
+the study's, `opgan.study.midpoints`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The one owner of results folders: what `opgan invert` writes, how it is read back, and when an
-inversion can be reused instead of recomputed.
+"""The one owner of results folders: what `opgan invert` writes and how it is read back (when an
+inversion is reused instead of computed again is the study's cache, `opgan.study.cache`).
 
 A results folder holds ``results.csv`` (one row per image: image, space, k, latent sizes, steps,
 PSNR, SSIM, LPIPS, MSE, seconds), ``grid.png`` (targets above their reconstructions),
