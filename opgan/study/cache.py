@@ -91,14 +91,24 @@ def damage(folder: Path, files: dict[str, list] | None) -> str | None:
     return None
 
 
+def _without_hashes(stored: dict) -> dict:
+    """A stored key without the file hashes it vouches with: what it was computed from."""
+    return {name: value for name, value in stored.items() if name not in ("files", "file")}
+
+
 def _stored(path: Path, key: dict) -> dict | None:
     """The key file at `path` when it holds `key` (its file hashes aside), else None."""
     try:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    found = {name: value for name, value in stored.items() if name not in ("files", "file")}
-    return stored if found == json.loads(json.dumps(key)) else None
+    return stored if _without_hashes(stored) == json.loads(json.dumps(key)) else None
+
+
+def _used(name: str, computed: bool, start: float) -> None:
+    """Counts a cache entry read back or computed (since `start`) and reports it to the progress line."""
+    USE["computed" if computed else "reused"] += 1
+    progress.done(name, computed=computed, seconds=time.perf_counter() - start if computed else 0.0)
 
 
 def cached_inversion(
@@ -136,23 +146,20 @@ def cached_inversion(
     if stored is not None:
         problem = damage(folder, stored.get("files"))
         if problem is None:
-            USE["reused"] += 1
-            progress.done(folder.name, computed=False, seconds=0.0)
+            _used(folder.name, computed=False, start=0.0)
             return folder, True
         warnings.warn(f"cached inversion {folder}: {problem}; inverting again", DamagedCache, stacklevel=2)
     start = time.perf_counter()
     (folder / CACHE_KEY).unlink(missing_ok=True)
     invert_to_folder(G, targets, cfg, folder, batch=batch, checkpoint=checkpoint, progress=show_progress)
     write_json(folder / CACHE_KEY, {**key, "files": manifest(folder, verifiable_files(folder))})
-    USE["computed"] += 1
-    progress.done(folder.name, computed=True, seconds=time.perf_counter() - start)
+    _used(folder.name, computed=True, start=start)
     return folder, False
 
 
 def inversion_key(folder: str | os.PathLike) -> dict:
     """The key of a cached inversion folder, its file hashes aside (what a value derived from it keys on)."""
-    stored = json.loads((Path(folder) / CACHE_KEY).read_text())
-    return {name: value for name, value in stored.items() if name != "files"}
+    return _without_hashes(json.loads((Path(folder) / CACHE_KEY).read_text()))
 
 
 def cached_value(path: str | os.PathLike, key: dict, compute: Callable[[], Any]) -> tuple[Any, bool]:
@@ -169,8 +176,7 @@ def cached_value(path: str | os.PathLike, key: dict, compute: Callable[[], Any])
         if problem is None:
             try:
                 value = torch.load(path, map_location="cpu", weights_only=True)
-                USE["reused"] += 1
-                progress.done(f"{path.parent.name}/{path.name}", computed=False, seconds=0.0)
+                _used(f"{path.parent.name}/{path.name}", computed=False, start=0.0)
                 return value, True
             except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
                 problem = f"{path.name} cannot be read ({type(error).__name__})"
@@ -180,8 +186,7 @@ def cached_value(path: str | os.PathLike, key: dict, compute: Callable[[], Any])
     value = compute()
     torch_save(value, path)
     write_json(key_file, {**key, "file": manifest(path.parent, [path])[path.name]})
-    USE["computed"] += 1
-    progress.done(f"{path.parent.name}/{path.name}", computed=True, seconds=time.perf_counter() - start)
+    _used(f"{path.parent.name}/{path.name}", computed=True, start=start)
     return value, False
 
 

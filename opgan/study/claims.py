@@ -44,6 +44,18 @@ class Metric:
     short: str = ""  # tells the rows of a claim decided in several measures apart ("realism")
 
 
+_REALISM = Metric(
+    "realism",
+    "midpoint realism score (relative)",
+    "midpoint realism score",
+    "",
+    True,
+    False,
+    0.10,
+    "the same 10% relative bar as the sample distances",
+    "pairs (test images resampled)",
+    "realism",
+)
 METRICS = {
     metric.id: metric
     for metric in (
@@ -70,29 +82,14 @@ METRICS = {
             "about the spread of one recipe's sample distances between trainings",
             "samples per model",
         ),
-        Metric(
-            "realism",
-            "midpoint realism score (relative)",
-            "midpoint realism score",
-            "",
-            True,
-            False,
-            0.10,
-            "the same 10% relative bar as the sample distances",
-            "pairs (test images resampled)",
-            "realism",
-        ),
-        Metric(
-            "confidence",
-            "midpoint classifier confidence (relative)",
-            "midpoint classifier confidence",
-            "",
-            True,
-            False,
-            0.10,
-            "the same 10% relative bar as the sample distances",
-            "pairs (test images resampled)",
-            "classifier",
+        _REALISM,
+        # the classifier's confidence in each midpoint: judged exactly like its realism score
+        replace(
+            _REALISM,
+            id="confidence",
+            label="midpoint classifier confidence (relative)",
+            name="midpoint classifier confidence",
+            short="classifier",
         ),
         Metric(
             "spectrum",

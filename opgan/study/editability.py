@@ -59,14 +59,22 @@ def strips(page: Page, pair_index: tuple, shown: int) -> dict[str, torch.Tensor]
     return found
 
 
+def model_sides(page: Page, spaces: list[str]) -> list[tuple[int, int, int, str, bool]]:
+    """(k, trained k, seed, space, control) of every inversion the page measures: every model of the
+    sweep in every space, then the control (k = 1 given the largest k's rows, as many free values,
+    weights trained with k = 1) at every seed."""
+    sweep = page.sweep
+    sides = [(k, k, seed, space, False) for k, seed in sweep.members() for space in spaces]
+    if sweep.has_control:
+        sides += [(sweep.k_max, 1, seed, space, True) for seed in sweep.seeds for space in spaces]
+    return sides
+
+
 def measures(page: Page, spaces: list[str], real: torch.Tensor, pairs: int, seed: int) -> list[dict]:
     """Midpoint and reconstruction FD-VGG16 and the LPIPS steps along the paths, per model, seed and
     space, the control included (``interpolation.csv``)."""
     sweep, inversions, rows = page.sweep, page.inversions, []
-    sides = [(k, k, s, space, False) for k, s in sweep.members() for space in spaces]
-    if sweep.has_control:  # as many free values as k_max, weights trained with k = 1
-        sides += [(sweep.k_max, 1, s, space, True) for s in sweep.seeds for space in spaces]
-    for k, trained_k, s, space, control in sides:
+    for k, trained_k, s, space, control in model_sides(page, spaces):
         start = time.perf_counter()
         folder = inversions.folder(k, space, s, control)
         model = sweep.widened(s) if control else sweep.model(k, s)
@@ -82,15 +90,9 @@ def midpoint_rows(page: Page, spaces: list[str], pair_index: tuple, real: torch.
     and space, the control on the same pairs (``midpoints.csv``)."""
     sweep, inversions, names = page.sweep, page.inversions, page.targets.names
     classifier = load_classifier(device=sweep.device) if all(class_of(name) for name in names) else None
-    sides = [(k, k, s, space, False, sweep.name(k, s)) for k, s in sweep.members() for space in spaces]
-    if sweep.has_control:  # the control, on the same pairs
-        sides += [
-            (sweep.k_max, 1, s, space, True, f"{sweep.name(1, s)} with {sweep.k_max} rows")
-            for s in sweep.seeds
-            for space in spaces
-        ]
     rows = []
-    for k, trained_k, s, space, control, model_name in sides:
+    for k, trained_k, s, space, control in model_sides(page, spaces):  # the control on the same pairs
+        model_name = f"{sweep.name(1, s)} with {sweep.k_max} rows" if control else sweep.name(k, s)
         folder = inversions.folder(k, space, s, control)
         model = sweep.widened(s) if control else sweep.model(k, s)
         codes = read_codes(folder).to(sweep.device)
@@ -124,10 +126,8 @@ def mean_scores(rows: list[dict]) -> pd.DataFrame:
 def plan(page: Page, spaces: list[str], pairs: int) -> dict[str, dict[str, float]]:
     """What this page will read back or compute, declared before it starts: the inversions (page 02's,
     read back), each model's interpolation measures and its midpoint scores."""
-    sweep, name = page.sweep, page.inversions.name
-    sides = [(k, space, seed, False) for k, seed in sweep.members() for space in spaces]
-    sides += [(sweep.k_max, space, seed, True) for seed in sweep.seeds for space in spaces] if sweep.has_control else []
-    folders = [name(k, space, seed, control) for k, space, seed, control in sides]
+    name = page.inversions.name
+    folders = [name(k, space, seed, control) for k, _, seed, space, control in model_sides(page, spaces)]
     return {
         "inversions": {folder: len(page.targets) * page.inversion.steps for folder in folders},
         "interpolation measures": {f"{folder}/interpolation-measures": pairs for folder in folders},

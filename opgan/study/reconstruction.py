@@ -17,6 +17,7 @@ from opgan.study import claims, findings, plots
 from opgan.study.heldout import out_of_domain_images
 from opgan.study.pages import Page
 from opgan.study.stats import summarize
+from opgan.study.sweep import Sweep
 
 Side = claims.Side
 
@@ -98,6 +99,15 @@ def equal_size_rows(page: Page, spaces: list[str]) -> list[dict]:
     return rows
 
 
+def out_of_domain_sides(sweep: Sweep) -> dict[str, dict]:
+    """The models that invert the out-of-domain set, by label: k = 1, the largest k, and the control
+    wherever the sweep has one (whether or not the page compares the control elsewhere)."""
+    sides = {f"k = {sweep.ks[0]}": dict(k=sweep.ks[0]), f"k = {sweep.k_max}": dict(k=sweep.k_max)}
+    if sweep.has_control:
+        sides["the control"] = dict(k=sweep.k_max, control=True)
+    return sides
+
+
 @dataclass
 class OutOfDomain:
     """Photos, faces and digits inverted in W+ by k = 1, the largest k and the control at the first
@@ -123,11 +133,7 @@ class OutOfDomain:
         return found
 
     def sides(self) -> dict[str, dict]:
-        sweep = self.page.sweep
-        sides = {f"k = {sweep.ks[0]}": dict(k=sweep.ks[0]), f"k = {sweep.k_max}": dict(k=sweep.k_max)}
-        if sweep.has_control:  # the out-of-domain set always has its control where one exists
-            sides["the control"] = dict(k=sweep.k_max, control=True)
-        return sides
+        return out_of_domain_sides(self.page.sweep)
 
     def folder(self, side: dict, seed: int = 0) -> Path:
         return self.page.inversions.folder(space="w+", seed=seed, target_set=self.images, label="ood-", **side)
@@ -370,9 +376,11 @@ def plan(page: Page, spaces: list[str], out_of_domain: int, check_seeds: int, ch
     work = {name(k, space, seed): images * steps for k, seed in sweep.members() for space in spaces}
     if page.control:
         work |= {name(sweep.k_max, space, seed, True): images * steps for seed in sweep.seeds for space in spaces}
-    seeds = sweep.seeds[:check_seeds]
-    ood_sides = [(sweep.ks[0], False), (sweep.k_max, False)] + ([(sweep.k_max, True)] if sweep.has_control else [])
-    work |= {name(k, "w+", seed, control, "ood-"): out_of_domain * steps for k, control in ood_sides for seed in seeds}
+    work |= {
+        name(side["k"], "w+", seed, side.get("control", False), "ood-"): out_of_domain * steps
+        for side in out_of_domain_sides(sweep).values()
+        for seed in sweep.seeds[:check_seeds]
+    }
     long = LongBudget.of(page, spaces, check_images, check_steps, check_seeds, page.control)
     if long.steps:
         work |= {
