@@ -30,14 +30,16 @@ browser:
 
 # The tests, then every notebook at the smoke scale built into a book (fails on a notebook error or
 # a figure cell without a figure), then every page of it checked in headless Chromium (screenshots
-# in runs/book-smoke/book/_build/screenshots), then pages 01-04 re-executed on their own cached
-# results (04: its models) with the two sides of each claim swapped: their verdicts must come out
-# mirrored; last, pages 01-04 run again on the smoke book's cache must compute nothing.
+# in runs/book-smoke/book/_build/screenshots), then every claim rebuilt from the files beside it,
+# then pages 01-04 re-executed on their own cached results (04: its models) with the two sides of
+# each claim swapped: their verdicts must come out mirrored; last, pages 01-04 run again on the
+# smoke book's cache must compute nothing.
 test: install data browser lint
 	$(PY) -m pytest -q
 	rm -rf runs/book-smoke
 	$(VENV)/bin/opgan book --scale smoke --out runs/book-smoke/book
 	$(PY) scripts/check_book.py runs/book-smoke/book/_build/html
+	$(PY) scripts/rebuild_check.py runs/book-smoke/book/results
 	$(PY) scripts/flip_check.py runs/book-smoke/book --scale smoke
 	$(PY) scripts/rerun_check.py runs/book-smoke/book --scale smoke
 

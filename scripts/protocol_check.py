@@ -98,14 +98,9 @@ def main() -> None:
                 per_seed.append(read_table(path, text=(*TEXT_COLUMNS, "code_version", "processor")))
             return per_seed
 
-        # LPIPS-VGG is the paper protocol's own loss, MSE (PSNR) part of the book's: both metrics, side by side
-        decided = [
-            found
-            for metric in ("lpips", "psnr")
-            for found in claims.reconstruction_claims(comparisons, rows_of, metric)
-        ]
-        if "w" in args.spaces:  # the abstract's headline, at the book's bars, under this protocol too
-            decided += claims.near_perfect_claims(k_large, rows_of((k_large, "w", False)))
+        # LPIPS-VGG is the paper protocol's own loss, MSE (PSNR) part of the book's: both metrics, side by side,
+        # and the abstract's headline at the book's bars, for k_large and for the control
+        decided = claims.deciding_claims(comparisons, rows_of)
         decided = [{**found, "comparison": protocol} for found in decided]  # the protocol is the column
         made = [row for side in sides for per_seed in rows_of(side) for row in per_seed]
         provenance = {  # the same for every claim of this protocol

@@ -1,12 +1,18 @@
 """The claims for readers: sources, numbers in their own units, sentences and the standalone table."""
 
 import html
+import math
 import re
 
+import torch
 import yaml
 from helpers import ROOT, opposite_claims
 
 from opgan.study import claims, findings
+
+
+def _rows(values):
+    return [{"image": f"img{i}", "lpips": float(v)} for i, v in enumerate(values)]
 
 
 def test_every_claim_is_one_record_with_a_source_a_group_a_rule_and_a_page():
@@ -19,42 +25,49 @@ def test_every_claim_is_one_record_with_a_source_a_group_a_rule_and_a_page():
     assert claims.CLAIMS["affine-tames-spectrum"].group == "paper"
     assert claims.CLAIMS["path-length-keeps-generation"].group == "recipe"
     assert "near-perfect image reconstruction" in claims.CLAIMS["near-perfect"].paper
+    # the mechanism is the paper's claim, judged by the rule "better", against W++ (in W: its analogue)
     row = opposite_claims(False)[1]
-    assert row["claim_id"] == "rows-beat-control" and row["group"] == "control"
-    assert (row["baseline"], row["candidate"]) == ("the control (k = 1 given 64 rows)", "trained with 64 rows")
-    assert row["scale"] == "difference" and row["se"] > 0 and row["df"] > 1
+    assert row["claim_id"] == "rows-beat-control" and row["group"] == "paper" and row["kind"] == "better"
+    assert (row["baseline"], row["candidate"]) == (
+        "k = 1 given 64 shared rows after training (W++ in W)",
+        "trained with 64 rows",
+    )
+    assert claims.control_label("w+", 64) == "W++ (k = 1 given 64 rows after training)"
+    assert "2302.06733" in claims.CLAIMS["rows-beat-control"].paper
+    assert row["scale"] == "log ratio" and row["se"] > 0 and row["df"] > 1
+    assert claims.CLAIMS["editability-rows-vs-control"].rule == "better"
+    assert claims.CLAIMS["editability-head-to-head"].rule == "better"
 
 
 def test_numbers_read_in_their_own_units_with_two_significant_digits():
     assert findings.significant(0.249846) == "0.25" and findings.significant(-0.0015503) == "−0.0016"
     assert findings.significant(float("nan")) == "–"
-    relative = {
+    relative = {  # KID, lower is better: the improvement is log(baseline / candidate)
         "claim_id": "generation-kept",
         "metric_id": "kid",
-        "metric": "KID-VGG16 (relative)",
-        "improvement": -0.1555,
-        "ci_low": -0.6765,
-        "ci_high": 0.2035,
+        "improvement": -0.1,
+        "ci_low": -0.3,
+        "ci_high": 0.1,
         "kind": "kept",
-        "tolerance": 0.1,
+        "tolerance": math.log(1.1),
         "claim": "Generation quality kept",
     }
-    assert findings.interval(relative) == "−16% [−68%, +20%]"
-    assert findings.bar(relative) == "no worse by more than 10% (improvement > −10%)"
+    # the candidate's KID as a multiple of the baseline's, never a percentage of one side
+    assert findings.interval(relative) == "1.11× [0.905×, 1.35×]"
+    assert findings.bar(relative) == "no worse than a factor 1.1 (ratio < 1.1×)"
+    psnr = {**relative, "metric_id": "psnr", "improvement": 2.0, "ci_low": 1.5, "ci_high": 2.5, "tolerance": 0.4139}
+    assert findings.interval(psnr) == "+2.0 [+1.5, +2.5] dB"
     row = opposite_claims(False)[0]
-    assert findings.interval(row).endswith("LPIPS-VGG") and findings.interval(row).startswith("+0.2")
-    assert findings.bar(row) == "better by more than 0.01 LPIPS-VGG (improvement > +0.01)"
+    assert findings.interval(row).startswith("0.3") and findings.interval(row).endswith("×]")
+    assert findings.bar(row) == "better by more than a factor 1.1 (ratio < 0.909×)"
     assert findings.sides(row) == ("k = 1", "k = 64")
+    assert "k = 64's LPIPS-VGG is 0.3" in findings.size_text(row)
 
 
 def test_the_table_stands_alone_and_stacks_on_narrow_screens():
     rows = opposite_claims(False)
     table = findings.claims_html(rows, caption="2 comparisons")
-    assert (
-        table.count('data-label="verdict"') == 2
-        and "The paper's claims" in html.unescape(table)
-        and "This reproduction's controls" in html.unescape(table)
-    )
+    assert table.count('data-label="verdict"') == 2 and "The paper's claims" in html.unescape(table)
     cells = re.findall(r'<td data-label="compared \(mean\)">(.*?)</td>', table)
     base, cand = rows[0]["baseline_value"], rows[0]["candidate_value"]
     assert findings.significant(cand, 3) in html.unescape(cells[0]) and findings.significant(base, 3) in html.unescape(
@@ -68,14 +81,23 @@ def test_the_table_stands_alone_and_stacks_on_narrow_screens():
 def test_the_sentences_follow_the_verdicts():
     measured, reversed_ = findings.findings(opposite_claims(False)), findings.findings(opposite_claims(True))
     assert "agrees in W" in measured[0] and "contradicted in W" in reversed_[0]
-    assert "the gain comes from the free values" in measured[1]
-    assert "the model trained with rows beats the control" in reversed_[1]
+    assert "do not say which side" in measured[1]  # trained and W++ equal: no side
+    assert "The data favour the paper" in reversed_[1]
+    # W++ reconstructing better says so, in words a reader can repeat
+    generator = torch.Generator().manual_seed(0)
+    good, bad = (
+        [_rows(level + 0.01 * torch.randn(16, generator=generator)) for _ in range(3)] for level in (0.1, 0.16)
+    )
+    favour_w_plus_plus = claims.reconstruction_claim("rows-beat-control", good, bad, space="w+", k_max=64)
+    sentences = findings.findings([favour_w_plus_plus])
+    assert "no material gain (worse)" in sentences[0] or "contradicted" in sentences[0]
+    assert "The data favour W++" in sentences[0] and "against the paper" in sentences[0]
 
 
 def test_the_forest_plot_places_rows_in_units_of_their_tolerance():
     rows = opposite_claims(False)
     value, low, high, band = findings.forest_position(rows[0])
-    assert band == 1.0 and low < value < high and abs(value - rows[0]["improvement"] / 0.01) < 1e-9
+    assert band == 1.0 and low < value < high and abs(value - rows[0]["improvement"] / math.log(1.1)) < 1e-9
     bar_row = claims.near_perfect_claims(
         64, [[{"image": "a", "psnr": 31.0, "lpips": 0.04}, {"image": "b", "psnr": 32.0, "lpips": 0.03}]] * 2
     )[0]
@@ -84,9 +106,7 @@ def test_the_forest_plot_places_rows_in_units_of_their_tolerance():
 
     figure = plots.forest(rows + [bar_row])
     labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
-    assert "The paper's claims" in labels and any(
-        "Training with rows beats free values (W)" in label for label in labels
-    )
+    assert "The paper's claims" in labels and any("beat rows after (W++) (W)" in label for label in labels)
 
 
 def test_the_reproduction_can_be_cited():
@@ -111,7 +131,7 @@ def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_o
             "improvement": improvement,
             "ci_low": improvement - 0.02,
             "ci_high": improvement + 0.02,
-            "tolerance": 0.01,
+            "tolerance": math.log(1.1),
             "verdict": verdict,
             "images": 16,
             "seeds": 3,
@@ -134,7 +154,7 @@ def test_the_protocol_table_has_a_column_per_protocol_and_says_what_each_rests_o
     assert re.findall(r"<th>(.*?)</th>", page) == ["claim", "book", "paper"]
     cells = re.findall(r"<tr>(.*?)</tr>", page)[1:]
     assert len(cells) == 2 and "not run" in cells[1] and "no material gain" in cells[1]  # the book ran no control here
-    assert "+0.090 [+0.070, +0.11] LPIPS-VGG" in html.unescape(cells[0])
+    assert "0.914× [0.896×, 0.932×]" in html.unescape(cells[0])
     rests_on = re.findall(r"<li>(.*?)</li>", page)
     assert "150 steps" in rests_on[0] and "1000 steps" in rests_on[1]
     assert all("16 test images × 3 training seeds (0 1 2)" in line and "abc123" in line for line in rests_on)

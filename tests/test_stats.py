@@ -39,7 +39,8 @@ def test_seed_level_interval_keeps_its_coverage(seeds, relative):
     for trial in range(trials):
         base, cand, _ = _crossed(generator, seeds, 32, 0.2, seed_sd=0.15, item_sd=0.05, noise_sd=0.05)
         estimate = stats.seed_comparison(base, cand, lower_is_better=False, relative=relative, seed=trial)
-        covered += estimate.low <= 0.2 <= estimate.high  # true relative = 0.2 / 1.0 too
+        truth = math.log(1.2) if relative else 0.2  # relative: the log of the ratio of the means, 1.2 / 1.0
+        covered += estimate.low <= truth <= estimate.high
     assert covered / trials >= 0.93
 
 
@@ -92,27 +93,95 @@ def test_lower_is_better_flips_the_sign():
     lower = stats.seed_comparison(base, cand, lower_is_better=True)
     assert lower.value > 0 and lower.low < lower.value < lower.high
     relative = stats.seed_comparison(base, cand, lower_is_better=True, relative=True)
-    assert relative.value == pytest.approx((base.mean() - cand.mean()).item() / base.mean().item())
+    assert relative.value == pytest.approx(math.log(base.mean().item() / cand.mean().item()))
+    assert relative.scale == "log ratio" and relative.low < relative.value < relative.high
+    # swapping the sides negates a log ratio exactly
+    swapped = stats.seed_comparison(cand, base, lower_is_better=True, relative=True)
+    assert (swapped.value, swapped.low, swapped.high) == pytest.approx((-relative.value, -relative.high, -relative.low))
 
 
 @pytest.mark.parametrize(
-    ("low", "high", "kind", "expected"),
+    ("low", "high", "kind", "expected", "qualifier"),
     [
-        (0.011, 0.05, "better", "agrees"),
-        (0.009, 0.05, "better", "inconclusive"),
-        (-0.05, -0.011, "better", "contradicted"),
-        (-0.05, -0.009, "better", "no material gain"),
-        (-0.005, 0.009, "better", "no material gain"),
-        (-0.005, 0.011, "better", "inconclusive"),
-        (-0.009, 0.05, "kept", "agrees"),
-        (-0.011, 0.05, "kept", "inconclusive"),
-        (-0.05, -0.011, "kept", "contradicted"),
-        (-0.05, -0.009, "kept", "inconclusive"),
+        (0.011, 0.05, "better", "agrees", ""),
+        (0.009, 0.05, "better", "inconclusive", "better"),
+        (-0.001, 0.05, "better", "inconclusive", ""),
+        (-0.05, -0.011, "better", "contradicted", ""),
+        (-0.05, -0.009, "better", "no material gain", "worse"),
+        (-0.005, 0.009, "better", "no material gain", "equivalent within ±t"),
+        (-0.011, 0.009, "better", "no material gain", ""),
+        (-0.005, 0.011, "better", "inconclusive", ""),
+        (-0.009, 0.05, "kept", "agrees", ""),
+        (-0.009, 0.009, "kept", "agrees", "equivalent within ±t"),
+        (-0.011, 0.05, "kept", "inconclusive", ""),
+        (-0.05, -0.011, "kept", "contradicted", ""),
+        (-0.05, -0.009, "kept", "inconclusive", ""),
+        (0.001, 0.05, "threshold", "agrees", ""),
+        (-0.05, -0.001, "threshold", "contradicted", ""),
+        (-0.001, 0.05, "threshold", "inconclusive", ""),
     ],
 )
-def test_each_verdict_at_its_boundaries(low, high, kind, expected):
-    assert stats.verdict(stats.Estimate((low + high) / 2, low, high), 0.01, kind) == expected
+def test_each_verdict_and_qualifier_at_its_boundaries(low, high, kind, expected, qualifier):
+    estimate = stats.Estimate((low + high) / 2, low, high)
+    tolerance = 0.0 if kind == "threshold" else 0.01
+    assert stats.verdict(estimate, tolerance, kind) == expected
+    assert stats.qualifier(estimate, tolerance, kind) == qualifier
     assert expected in stats.VERDICTS
+
+
+def test_the_verdicts_partition_every_interval():
+    """Every interval gets exactly one verdict, and the better-rule's 'no material gain' and
+    'inconclusive' never claim a side the interval does not show."""
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(2000):
+        low, high = sorted((torch.randn(2, generator=generator) * 0.03).tolist())
+        estimate = stats.Estimate((low + high) / 2, low, high)
+        found = stats.verdict(estimate, 0.01, "better")
+        said = stats.qualifier(estimate, 0.01, "better")
+        assert said != "worse" or high < 0
+        assert said != "better" or low > 0
+        assert said != "equivalent within ±t" or (-0.01 < low and high < 0.01)
+        assert (found == "agrees") == (low > 0.01) and (found == "contradicted") == (high < -0.01)
+
+
+def _estimate(value, se, df=10.0):
+    half = scipy.stats.t.ppf(0.975, df) * se
+    return stats.Estimate(value, value - half, value + half, se=se, df=df)
+
+
+def test_the_p_value_is_that_of_the_verdict_reached():
+    # agrees: H0 improvement <= t
+    agrees = _estimate(0.05, 0.01)
+    assert stats.verdict(agrees, 0.01) == "agrees"
+    assert stats.one_sided_p(agrees, 0.01) == pytest.approx(1 - scipy.stats.t.cdf(4.0, 10))
+    # a verdict at its boundary has p = 0.025 exactly: the interval and the test are one
+    boundary = _estimate(0.01 + scipy.stats.t.ppf(0.975, 10) * 0.01, 0.01)
+    assert stats.one_sided_p(boundary, 0.01) == pytest.approx(0.025)
+    # equivalent: the larger of the two one-sided p's
+    equivalent = _estimate(0.002, 0.002)
+    assert stats.qualifier(equivalent, 0.01) == "equivalent within ±t"
+    assert stats.one_sided_p(equivalent, 0.01) == pytest.approx(scipy.stats.t.cdf((0.002 - 0.01) / 0.002, 10))
+    # inconclusive: the smallest p it could have had, above 0.025
+    unclear = _estimate(0.01, 0.01)
+    assert stats.verdict(unclear, 0.01) == "inconclusive" and stats.one_sided_p(unclear, 0.01) > 0.025
+    # against a bar: H0 improvement <= 0
+    assert stats.one_sided_p(_estimate(0.03, 0.01), 0.0, "threshold") == pytest.approx(1 - scipy.stats.t.cdf(3, 10))
+
+
+def test_holm_steps_down_and_stops_at_the_first_failure():
+    assert stats.holm([0.001, 0.01, 0.03], alpha=0.025) == [True, True, False]
+    # 0.013 > 0.025 / 2 stops the procedure: the smaller-looking 0.02 after it is not rejected either
+    assert stats.holm([0.004, 0.013, 0.02], alpha=0.025) == [True, False, False]
+    assert stats.holm([0.02, float("nan")], alpha=0.025) == [False, False]
+    assert stats.holm([], alpha=0.025) == []
+
+
+def test_holm_keeps_the_family_wise_error_rate():
+    """Under the global null (every p uniform), Holm rejects anything in at most ~alpha of families."""
+    generator = torch.Generator().manual_seed(1)
+    families = torch.rand(4000, 20, generator=generator).tolist()
+    false_alarms = sum(any(stats.holm(ps, alpha=0.025)) for ps in families) / len(families)
+    assert false_alarms <= 0.025 + 0.008
 
 
 def test_verdict_refuses_nonsense():
@@ -212,7 +281,7 @@ def test_the_interval_keeps_its_coverage_with_unequal_seeds_in_the_datas_regime(
     interval covers the true improvement in 93-99% of them (neither too narrow nor needlessly wide)."""
     generator = torch.Generator().manual_seed(1000 + 10 * arms[0] + relative)
     effect, level, trials, covered = 0.05, 0.3, 1000, 0
-    truth = effect / level if relative else effect
+    truth = math.log(level / (level - effect)) if relative else effect
     for _ in range(trials):
         base, cand = _unequal_arms(generator, *arms, 32, effect, seed_sd=0.015, item_sd=0.06, noise_sd=0.03)
         estimate = stats.seed_comparison(base, cand, lower_is_better=True, relative=relative)

@@ -7,10 +7,10 @@ import pandas as pd
 import torch
 
 from opgan.diagnostics import initial_generator
-from opgan.files import write_csv
 from opgan.networks import Generator
 from opgan.presets import preset_row
 from opgan.study.plots import MODULE_GROUP_NAMES
+from opgan.study.rebuild import write_exact_csv
 from opgan.study.sweep import Sweep
 
 
@@ -146,7 +146,7 @@ def spectrum_rows(found: dict[tuple, dict], results) -> list[dict]:
         for (label, seed), layers in found.items()
         for row in spectrum_summary(layers)
     ]
-    write_csv(results / "affine.csv", rows)
+    write_exact_csv(results / "affine.csv", rows)
     return rows
 
 

@@ -16,6 +16,7 @@ from opgan.study import progress
 from opgan.study.classifier import class_of, load_classifier
 from opgan.study.midpoints import MIDPOINT_SCORES, class_pairs, interpolation_measures, midpoint_items
 from opgan.study.pages import Page
+from opgan.study.rebuild import write_exact_csv
 
 ALPHAS = (0.25, 0.5, 0.75)
 STRIP_TITLES = ["target A", "inversion A", *[f"α = {alpha}" for alpha in ALPHAS], "inversion B", "target B"]
@@ -100,7 +101,7 @@ def midpoint_rows(page: Page, spaces: list[str], pair_index: tuple, real: torch.
             model, codes, space, pair_index, names, real, classifier,
             inversion_folder=folder, model=model_name, k=k, trained_k=trained_k, seed=s,
         )  # fmt: skip
-    write_csv(page.results / "midpoints.csv", rows)
+    write_exact_csv(page.results / "midpoints.csv", rows)
     return rows
 
 

@@ -13,15 +13,17 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from opgan.study.claims import GROUPS, NEAR_PERFECT_REASONS, bar_text, claim_of, metric_of
-from opgan.study.stats import Estimate
+from opgan.study.claims import GROUPS, NEAR_PERFECT_REASONS, bar_text, claim_of, in_family, metric_of
+from opgan.study.stats import NOT_TESTABLE, Estimate
 
 VERDICT_COLORS = {  # the forest plot's; the HTML tables colour verdicts by CSS class (book/_static/opgan.css)
     "agrees": "#1a7f37",
     "contradicted": "#cf222e",
     "no material gain": "#bc4c00",
     "inconclusive": "#6e7781",
+    NOT_TESTABLE: "#afb8c1",  # outside the counts and the family
 }
+COUNTED = ("agrees", "contradicted", "no material gain", "inconclusive")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -56,12 +58,18 @@ def significant(value: float, digits: int = 2) -> str:
     return f"{value:.{decimals}f}".replace("-", "−")
 
 
+def ratio(row: dict, value: float) -> float:
+    """A relative row's improvement (a log ratio, positive = the paper's side better) as the ratio of
+    the paper's side's mean to the other's."""
+    return math.exp(-value if metric_of(row).lower_is_better else value)
+
+
 def amount(row: dict, value: float, signed: bool = False) -> str:
-    """An improvement in the row's own units: % for relative ones, else the metric's unit."""
+    """An improvement in the row's own units: a ratio of the two sides for relative ones ('1.6×'),
+    else the metric's unit."""
     if is_relative(row):
-        text = significant(100 * value) + "%"
-    else:
-        text = significant(value)
+        return significant(ratio(row, value), 3) + "×"
+    text = significant(value)
     if signed and math.isfinite(value) and value > 0:
         text = "+" + text
     return text
@@ -72,24 +80,54 @@ def unit(row: dict) -> str:
 
 
 def interval(row: dict) -> str:
-    """'0.25 [0.19, 0.31] LPIPS-VGG' or '−16% [−68%, +20%]', two significant digits."""
+    """'+0.25 [+0.19, +0.31] dB' for a difference; for a relative row the ratio of the paper's side's
+    mean to the other's, '1.57× [1.3×, 1.9×]' (its interval's ends in increasing order)."""
+    value, ends = row["improvement"], (row["ci_low"], row["ci_high"])
+    if is_relative(row):
+        low, high = sorted(ends, key=lambda end: ratio(row, end))
+        return f"{amount(row, value)} [{amount(row, low)}, {amount(row, high)}]"
     text = (
-        f"{amount(row, row['improvement'], signed=True)} "
-        f"[{amount(row, row['ci_low'], signed=True)}, {amount(row, row['ci_high'], signed=True)}]"
+        f"{amount(row, value, signed=True)} [{amount(row, ends[0], signed=True)}, {amount(row, ends[1], signed=True)}]"
     )
     return f"{text} {unit(row)}".strip()
 
 
 def bar(row: dict) -> str:
-    """The bar a row is judged against, with its sign: what 'agrees' needs."""
+    """The bar a row is judged against: what 'agrees' needs, in the row's own units."""
     if is_threshold(row):
         return f"mean {bar_text(metric_of(row))}"
-    tolerance = row["tolerance"]
-    number = f"{100 * tolerance:g}%" if is_relative(row) else f"{tolerance:g}"
-    shown = f"{number} {unit(row)}".strip()
+    tolerance, metric = row["tolerance"], metric_of(row)
+    if is_relative(row):
+        factor, below = f"{math.exp(tolerance):.3g}", f"{math.exp(-tolerance):.3g}"
+        better_needs = f"ratio < {below}×" if metric.lower_is_better else f"ratio > {factor}×"
+        kept_needs = f"ratio < {factor}×" if metric.lower_is_better else f"ratio > {below}×"
+        if row["kind"] == "better":
+            return f"better by more than a factor {factor} ({better_needs})"
+        return f"no worse than a factor {factor} ({kept_needs})"
+    shown = f"{significant(tolerance)} {unit(row)}".strip()
     if row["kind"] == "better":
-        return f"better by more than {shown} (improvement > +{number})"
-    return f"no worse by more than {shown} (improvement > −{number})"
+        return f"better by more than {shown} (improvement > +{significant(tolerance)})"
+    return f"no worse by more than {shown} (improvement > −{significant(tolerance)})"
+
+
+def verdict_text(row: dict) -> str:
+    """The verdict with its qualifier and, where the family-wise correction undoes it, that:
+    'no material gain (worse)', 'agrees — inconclusive after Holm'."""
+    text = row["verdict"]
+    if row.get("qualifier"):
+        text += f" ({tolerance_words(row, row['qualifier'])})"
+    if row.get("holm") == "inconclusive after Holm":
+        text += " — inconclusive after Holm"
+    return text
+
+
+def tolerance_words(row: dict, qualifier: str) -> str:
+    """A qualifier with its ±t in the row's units: 'equivalent within a factor 1.1'."""
+    if "±t" not in qualifier:
+        return qualifier
+    if is_relative(row):
+        return qualifier.replace("±t", f"a factor {math.exp(row['tolerance']):.3g}")
+    return qualifier.replace("±t", f"±{significant(row['tolerance'])} {unit(row)}".strip())
 
 
 def bar_reason(row: dict) -> str:
@@ -130,22 +168,37 @@ def label(row: dict, short: bool = False) -> str:
 def limits(row: dict) -> str:
     """What the row rests on: seeds per side, items, and how the interval was made."""
     items = f"{row['images']} {metric_of(row).items}"
-    seeds = row["seeds"]
     note = f"; {row['note']}" if row.get("note") else ""
-    return f"{seeds} training seed{'s' if seeds != 1 else ''} per side × {items}{note}; {row.get('interval', '')}"
+    return f"{seeds_text(row['seeds'])} per side × {items}{note}; {row.get('interval', '')}"
 
 
 # ---------------------------------------------------------------------------------- sentences
 
 
+def seeds_text(count: int) -> str:
+    return f"{count} training seed{'s' if count != 1 else ''}"
+
+
+def size_text(row: dict) -> str:
+    """How big the difference is, in words a reader can repeat: 'k = 64's LPIPS-VGG is 1.57× the
+    control's' for a relative row, '+0.41 dB PSNR' for a difference."""
+    baseline, candidate = sides(row)
+    metric = metric_of(row)
+    if is_threshold(row) and is_relative(row):
+        return f"{candidate}'s mean {metric.name} is {interval(row)} the bar"
+    if is_relative(row):
+        return f"{candidate}'s {metric.name} is {interval(row)} {baseline}'s"
+    if is_threshold(row):
+        return f"{candidate} past the bar by {interval(row)}"
+    return f"{candidate} minus {baseline}: {interval(row)} {metric.name}"
+
+
 def sentence(row: dict) -> str:
-    """One row as a sentence: both sides, the improvement with its interval, the bar and the
-    verdict (Markdown)."""
-    candidate, baseline, name = compared(row)
-    values = f"{candidate} vs {baseline} {name}"
+    """One row as a sentence: both sides, the size of the difference with its interval, the bar and
+    the verdict with its qualifier (Markdown)."""
     return (
-        f"**{label(row)}** — {values}: improvement {interval(row)}, judged against “{bar(row)}” over "
-        f"{row['seeds']} seed(s) × {row['images']} items: **{row['verdict']}**."
+        f"**{label(row)}** — {size_text(row)}; judged against “{bar(row)}” over "
+        f"{seeds_text(row['seeds'])} × {row['images']} {metric_of(row).items}: **{verdict_text(row)}**."
     )
 
 
@@ -155,10 +208,10 @@ def answer(rows: Sequence[dict]) -> str:
 
 
 def _verdicts_by_space(rows: Sequence[dict]) -> str:
-    """'agrees in W and W+' / 'agrees in W, inconclusive in W+'."""
+    """'agrees in W and W+' / 'agrees in W, no material gain (worse) in W+'."""
     by_verdict: dict[str, list[str]] = {}
     for row in rows:
-        by_verdict.setdefault(row["verdict"], []).append(space_name(row["space"]))
+        by_verdict.setdefault(verdict_text(row), []).append(space_name(row["space"]))
     parts = [
         f"{verdict} in {' and '.join(spaces)}" if any(spaces) else verdict for verdict, spaces in by_verdict.items()
     ]
@@ -169,82 +222,131 @@ def _intervals(rows: Sequence[dict]) -> str:
     return "; ".join(f"{space_name(r['space']) + ' ' if r['space'] else ''}{interval(r)}" for r in rows)
 
 
+def _side_favoured(rows: Sequence[dict]) -> str:
+    """'paper' when every row's interval lies above 0 (the paper's side better), 'other' when every
+    one lies below 0, else ''."""
+    if rows and all(r["ci_low"] > 0 for r in rows):
+        return "paper"
+    if rows and all(r["ci_high"] < 0 for r in rows):
+        return "other"
+    return ""
+
+
+def _mechanism(reconstruction: Sequence[dict], psnr: Sequence[dict], out_of_domain: Sequence[dict]) -> str:
+    """The paper's mechanism (rows before training against rows after training, W++) in words."""
+    first = reconstruction[0]
+    favoured = _side_favoured([*reconstruction, *psnr, *out_of_domain])
+    ratios = "; ".join(
+        f"in {space_name(r['space'])} {interval(r)} the {'control' if r['space'] == 'w' else 'W++'}'s"
+        for r in reconstruction
+    )
+    text = (
+        f"**Rows before training against rows after training (W++)**, the paper's mechanism: at equal latent size "
+        f"the LPIPS-VGG of the model {first['candidate']} is {ratios}"
+    )
+    if psnr:
+        text += f" (PSNR {_intervals(psnr)})"
+    if out_of_domain:
+        text += f"; out of domain {interval(out_of_domain[0])}"
+    text += f" — {_verdicts_by_space(reconstruction)}."
+    if favoured == "other":
+        text += (
+            " The data favour W++, altering the latent space after training: a k = 1 StyleGAN2 given the rows only "
+            "at inversion reconstructs better than the model trained with them, against the paper."
+        )
+    elif favoured == "paper":
+        text += " The data favour the paper: training with the rows beats giving them after training."
+    else:
+        text += " The data do not say which side reconstructs better."
+    return text
+
+
 def findings(rows: Sequence[dict]) -> list[str]:
     """The findings in a few sentences (Markdown), made from the claims-table rows: the verdict words
     and intervals are the rows', so the sentences change with the results."""
-    of = lambda claim_id: [r for r in rows if r["claim_id"] == claim_id]  # noqa: E731
+    of = lambda claim_id, metric="lpips": [  # noqa: E731
+        r for r in rows if r["claim_id"] == claim_id and r["metric_id"] == metric
+    ]
     sentences = []
     improves, beats_w_plus = of("reconstruction-improves"), of("w-beats-w-plus")
     if improves:
         text = (
             f"**Reconstruction improves with k** (the paper's central claim): {_verdicts_by_space(improves)} — "
-            f"improvement of {improves[0]['candidate']} over {improves[0]['baseline']}: {_intervals(improves)}"
+            f"the LPIPS-VGG of {improves[0]['candidate']} is {_intervals(improves)} {improves[0]['baseline']}'s"
         )
         if beats_w_plus:
             row = beats_w_plus[0]
-            text += f"; {row['claim']}: {row['verdict']} ({interval(row)})"
+            text += f"; {row['claim']}: {verdict_text(row)} ({interval(row)})"
         sentences.append(text + ".")
-    equal_size, out_of_domain = of("rows-beat-control"), of("out-of-domain-rows-beat-control")
-    control = equal_size + out_of_domain
-    if control:
-        verdicts = {r["verdict"] for r in control}
-        if verdicts <= {"no material gain", "contradicted"}:
-            gist = (
-                "the k = 1 model given as many rows only at inversion (the control) reconstructs as well as the "
-                "model trained with them, or better: the gain comes from the free values, not from training with rows"
-            )
-        elif verdicts == {"agrees"}:
-            gist = "the model trained with rows beats the control (k = 1 given as many rows only at inversion)"
-        else:
-            gist = (
-                "whether training with rows beats the control (k = 1 given as many rows only at inversion) "
-                "is not decided"
-            )
-        sentences.append(
-            f"**Is it the training with rows?** At equal latent size {gist} "
-            f"(trained minus control: {_intervals(equal_size)}"
-            + (f"; out of domain {interval(out_of_domain[0])}" if out_of_domain else "")
-            + f"; {_count(control)})."
-        )
-    near = of("near-perfect")
+    mechanism = of("rows-beat-control")
+    if mechanism:
+        sentences.append(_mechanism(mechanism, of("rows-beat-control", "psnr"), of("out-of-domain-rows-beat-control")))
+    near = [r for r in rows if r["claim_id"] == "near-perfect"]
     if near:
-        parts = [f"{bar(r)}: {r['verdict']} (past the bar by {interval(r)})" for r in near]
-        sentences.append(
-            f"**Near-perfect reconstruction** of {near[0]['candidate']} in "
-            f"{space_name(near[0]['space'])} — {'; '.join(parts)}."
-        )
-    editability, editability_control = of("editability-kept"), of("editability-rows-vs-control")
+        parts = [f"{bar(r)}: {verdict_text(r)} ({size_text(r)})" for r in near]
+        control = [r for r in rows if r["claim_id"] == "near-perfect-control"]
+        text = f"**Near-perfect reconstruction** of {near[0]['candidate']} in {space_name(near[0]['space'])}: "
+        text += "; ".join(parts)
+        if control:
+            text += f"; the control against the same bars: {_count(control)}"
+        sentences.append(text + ".")
+    editability = [r for r in rows if r["claim_id"] == "editability-kept"]
     if editability:
-        sentences.append(
-            f"**Editability kept** (midpoints between inverted images as realistic at the largest k as at k = 1): "
+        text = (
+            "**Editability kept** (midpoints between inverted images as realistic at the largest k as at k = 1): "
             f"{_count(editability)} of {len(editability)} comparisons (two measures, W and W+, within- and "
             "cross-class pairs)"
-            + (f"; trained rows against the control: {_count(editability_control)}" if editability_control else "")
-            + "."
         )
-    generation = of("generation-kept")
-    affine = of("affine-tames-spectrum") + of("affine-beyond-initialization")
+        for claim_id, words in (
+            ("editability-rows-vs-control", "rows before training against W++"),
+            ("editability-head-to-head", "the largest k in W against k = 1 in W+"),
+        ):
+            chosen = [r for r in rows if r["claim_id"] == claim_id]
+            if chosen:
+                text += f"; {words} (rule *better*): {_count(chosen)}"
+                worse = sum(r.get("qualifier") == "worse" or r["verdict"] == "contradicted" for r in chosen)
+                if worse:
+                    text += f", the paper's side worse in {worse}"
+        sentences.append(text + ".")
+    generation = of("generation-kept", "kid")
+    affine = [r for r in rows if r["claim_id"] in ("affine-tames-spectrum", "affine-beyond-initialization")]
     tail = []
     if generation:
         tail.append(
-            f"generation quality kept at the largest k: {generation[0]['verdict']} ({interval(generation[0])} KID)"
+            f"generation quality kept at the largest k: {verdict_text(generation[0])} "
+            f"(KID ratio {interval(generation[0])})"
         )
     if affine:
-        tail += [f"{r['claim'][0].lower() + r['claim'][1:]}: {r['verdict']} ({interval(r)})" for r in affine]
+        tail += [f"{r['claim'][0].lower() + r['claim'][1:]}: {verdict_text(r)} ({interval(r)})" for r in affine]
     if tail:
         sentences.append("**Also**: " + "; ".join(tail) + ".")
+    if any(r.get("holm") for r in rows):
+        sentences.append("**Family-wise**: " + holm_sentence(rows))
     return sentences
 
 
 def _verdict_counts(rows: Sequence[dict]) -> dict[str, int]:
-    """How many rows have each verdict, in the verdicts' order (absent ones left out)."""
-    counts = {verdict: sum(row["verdict"] == verdict for row in rows) for verdict in VERDICT_COLORS}
+    """How many rows have each verdict, in the verdicts' order (absent ones, and rows not testable
+    at this scale, left out)."""
+    counts = {verdict: sum(row["verdict"] == verdict for row in rows) for verdict in COUNTED}
     return {verdict: count for verdict, count in counts.items() if count}
 
 
 def _count(rows: Sequence[dict]) -> str:
     """'agrees in 5, inconclusive in 3', for sentences."""
     return ", ".join(f"{verdict} in {count}" for verdict, count in _verdict_counts(rows).items())
+
+
+def holm_sentence(rows: Sequence[dict]) -> str:
+    """'N of M decisive verdicts survive Holm's correction over the F rows of the family.'"""
+    family = [r for r in rows if in_family(r)]
+    decisive = [r for r in family if r.get("holm")]
+    survive = sum(r["holm"] == "survives" for r in decisive)
+    return (
+        f"{survive} of {len(decisive)} decisive verdicts survive Holm's correction over the {len(family)} rows "
+        "of the family (every row of a better, kept or threshold claim but the manipulation checks; one-sided α "
+        "0.025, each row's p that of the verdict its interval reached)."
+    )
 
 
 def counts_by_group(rows: Sequence[dict]) -> str:
@@ -313,7 +415,7 @@ def claims_html(rows: Sequence[dict], caption: str = "") -> str:
                     "interval": interval(row),
                     "bar": bar(row),
                     "reason": bar_reason(row),
-                    "verdict": row["verdict"],
+                    "verdict": verdict_text(row),
                     "verdict_class": verdict_class(row["verdict"]),
                     "limits": limits(row),
                     "anchor": claim_of(row).anchor,
@@ -324,7 +426,7 @@ def claims_html(rows: Sequence[dict], caption: str = "") -> str:
         )
         for title, chosen in grouped(rows)
     ]
-    columns = ("claim", "compared (mean)", "improvement [95% CI]", "judged against", "verdict", "rests on")
+    columns = ("claim", "compared (mean)", "size [95% CI]", "judged against", "verdict", "rests on")
     return render("claims_table.html", columns=columns, groups=groups, caption=caption)
 
 
@@ -354,7 +456,7 @@ def protocol_html(rows: Sequence[dict]) -> str:
                 if (row := by_key.get((*key, protocol))) is None
                 else {
                     "interval": interval(row),
-                    "verdict": row["verdict"],
+                    "verdict": verdict_text(row),
                     "verdict_class": verdict_class(row["verdict"]),
                 }
                 for protocol in protocols

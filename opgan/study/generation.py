@@ -10,7 +10,9 @@ from opgan.checkpoint import load_generator
 from opgan.data import to_float
 from opgan.files import write_csv
 from opgan.metrics import frechet_distance, vgg16_features
+from opgan.study import claims
 from opgan.study.plots import MODULE_GROUP_NAMES
+from opgan.study.rebuild import write_exact_csv
 from opgan.study.sweep import Sweep, recipe_models, sample_vgg16_features
 
 
@@ -90,6 +92,15 @@ def recipe_quality(
         for (recipe, k), row in first_seed.items()
     }
     return features, rows, samples
+
+
+def kid_table(sample_features: dict, recipe_features: dict, real: torch.Tensor, results) -> list[dict]:
+    """KID of every model's samples (the sweep's and the recipe ablations') to `real`, written to
+    ``kid.csv`` at full precision: the generation claims are decided on it."""
+    features = {("", k, seed): found for (k, seed), found in sample_features.items()} | recipe_features
+    rows = claims.kid_rows(features, real)
+    write_exact_csv(results / "kid.csv", rows)
+    return rows
 
 
 def recipe_table(rows: list[dict]) -> pd.DataFrame:

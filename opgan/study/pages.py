@@ -15,13 +15,14 @@ import torch
 
 from opgan.data import ImageSet
 from opgan.environment import provenance
-from opgan.files import write_csv, write_json
+from opgan.files import write_json
 from opgan.invert import InversionConfig
 from opgan.networks import SPACES
 from opgan.presets import PRESETS, inversion_config
 from opgan.study import cache, progress
 from opgan.study.book import scale_notice
 from opgan.study.findings import answer
+from opgan.study.rebuild import write_exact_csv
 from opgan.study.sweep import ExperimentError, Sweep, SweepInversions
 
 
@@ -57,7 +58,7 @@ class Page:
 
         for row in found:
             row.setdefault("note", note)
-        write_csv(self.results / f"claims-{self.notebook}.csv", found)
+        write_exact_csv(self.results / f"claims-{self.notebook}.csv", found)
         text = answer(found)
         glue(glue_name, Markdown(text), display=False)
         return text

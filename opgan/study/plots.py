@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from opgan.files import image_grid
-from opgan.study import findings
+from opgan.study import findings, stats
 
 SPACE_STYLE = {"z": ("tab:green", "^"), "w": ("tab:blue", "o"), "w+": ("tab:orange", "s")}
 METRIC_NAMES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS-VGG", "mse": "MSE"}
@@ -382,6 +382,8 @@ def forest(rows: list[dict]) -> plt.Figure:
     lines = sum(len(chosen) + 1 for _, chosen in groups)
     fig, ax = plt.subplots(figsize=(9.5, 0.3 * lines + 1.2))
     markers = {"agrees": "o", "contradicted": "X", "no material gain": "D", "inconclusive": "s"}
+    if any(row["verdict"] == stats.NOT_TESTABLE for row in rows):
+        markers[stats.NOT_TESTABLE] = "."
     y, ticks, labels, headers = 0.0, [], [], []
     for title, chosen in groups:
         ticks.append(y)
@@ -413,7 +415,13 @@ def forest(rows: list[dict]) -> plt.Figure:
     handles = [
         plt.Line2D([], [], color=findings.VERDICT_COLORS[v], marker=m, lw=2, label=v) for v, m in markers.items()
     ]
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False)
+    ax.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=4 if len(handles) <= 4 else 3,
+        frameon=False,
+    )
     ax.tick_params(axis="both", length=2)
     ax.grid(axis="x", color="0.93", lw=0.6)
     for spine in ("top", "right"):

@@ -12,24 +12,15 @@ from pandas.io.formats.style import Styler
 
 from opgan.data import ImageSet, to_float
 from opgan.files import write_csv, write_text
-from opgan.results import read_records, read_results, reconstructions
+from opgan.results import read_records, read_results, read_table, reconstructions
 from opgan.study import claims, findings, plots
 from opgan.study.heldout import out_of_domain_images
 from opgan.study.pages import Page
+from opgan.study.rebuild import DECIDING_RUNS, write_exact_csv
 from opgan.study.stats import summarize
 from opgan.study.sweep import Sweep
 
 Side = claims.Side
-
-
-def tail_improvement(records: dict[str, torch.Tensor], weights: dict[str, float], tail: float = 0.2) -> float:
-    """How much the last `tail` of the steps improved the mean loss (sum of `weights` x recorded
-    metric, e.g. {"lpips": 1, "mse": 1}), relative to its value at the start of that tail: the
-    book's convergence criterion (below 1%: flattened)."""
-    steps = records["step"].double()
-    start = int(torch.searchsorted(steps, steps[-1] * (1 - tail)).clamp(max=len(steps) - 1))
-    loss = sum(weight * records[metric].double().mean(dim=1) for metric, weight in weights.items() if weight)
-    return float((loss[start] - loss[-1]) / loss[start])
 
 
 def sweep_rows(page: Page, spaces: list[str]) -> list[dict]:
@@ -205,57 +196,22 @@ class LongBudget:
     def short_rows(self, side: Side) -> list[list[dict]]:
         return self.page.inversions.rows(*side)
 
-    def loss_weights(self) -> dict[str, float]:
-        inversion = self.page.inversion
-        return {"lpips": 1.0, "mse": inversion.mse_weight} if inversion.lpips_net else {"mse": inversion.mse_weight}
-
-    def convergence(self) -> list[dict]:
-        """Every long-budget run: how much its last 20% of steps improved the mean optimized loss, the
-        same for the 150-step run of those images, and the long budget's final loss against it."""
-        if not self.steps:
-            return []
-        weights, short_steps = self.loss_weights(), self.page.inversion.steps
-        names = set(self.targets.names)
-        loss = lambda rows: sum(w * sum(r[m] for r in rows) / len(rows) for m, w in weights.items())  # noqa: E731
-        found = []
-        for k, space, control in self.sides:
-            for seed in self.seeds:
-                short_folder = self.page.inversions.folder(k, space, seed, control)
-                short_final = [r for r in read_results(short_folder) if r["image"] in names]
-                long = self.folder((k, space, control), seed)
-                found.append(
-                    {
-                        "model": "the control" if control else f"k = {k}",
-                        "space": space,
-                        "seed": seed,
-                        f"last 20% of {short_steps} steps improve": tail_improvement(
-                            read_records(short_folder), weights
-                        ),
-                        f"last 20% of {self.steps} steps improve": tail_improvement(read_records(long), weights),
-                        f"final loss {self.steps} vs {short_steps} steps": loss(read_results(long)) / loss(short_final)
-                        - 1,
-                    }
-                )
-        return found
-
-    def flattened(self, rows: list[dict], steps: int) -> int:
-        """How many runs meet the < 1% criterion at `steps`."""
-        return sum(row[f"last 20% of {steps} steps improve"] < 0.01 for row in rows)
-
-    def convergence_sentence(self, rows: list[dict]) -> str:
-        if not rows:
-            return ""
-        flat, short_steps = self.flattened(rows, self.steps), self.page.inversion.steps
-        text = (
-            f"{flat} of {len(rows)} runs meet the criterion at {self.steps} steps; "
-            f"{self.flattened(rows, short_steps)} at {short_steps} steps"
-        )
-        if flat == len(rows):
-            return text + "."
-        return (
-            text + f": the {self.steps}-step inversions have not converged by this criterion either, "
-            "and the verdicts below are of this budget."
-        )
+    def kept(self) -> list[Path]:
+        """Writes the per-image results of every deciding run (one CSV per side and seed, named like
+        ``scripts/protocol_check.py``'s kept runs) into the page's ``deciding-runs/``, so that every
+        claim of this budget can be rebuilt from committed files (`opgan.study.rebuild`); returns
+        the files."""
+        folder, written = self.page.results / DECIDING_RUNS, []
+        seeds = self.seeds if self.steps else self.page.sweep.seeds
+        steps = self.steps or self.page.inversion.steps
+        for side in self.sides:
+            for seed, rows in zip(seeds, self.rows(side)):
+                name = self.page.inversions.name(*side[:2], seed, side[2])
+                path = folder / f"{name}-{steps}steps-{len(rows)}images.csv"
+                trained_k = 1 if side[2] else side[0]
+                write_exact_csv(path, [{**row, "trained_k": trained_k, "seed": seed} for row in rows])
+                written.append(path)
+        return written
 
     def records(self) -> dict[str, dict[str, torch.Tensor]]:
         """Per-step records of each side's long-budget run at the first seed."""
@@ -266,54 +222,78 @@ class LongBudget:
             for k, space, control in self.sides
         }
 
-    def claims(self, convergence: list[dict], spaces: list[str]) -> list[dict]:
-        """The reconstruction claims and the near-perfect bars, decided at this budget."""
+    def claims(self) -> list[dict]:
+        """The reconstruction claims and the near-perfect bars (`claims.deciding_claims`), decided at
+        this budget."""
         if not self.comparisons:
             return []
-        k_max = self.page.sweep.k_max
-        found = claims.reconstruction_claims(self.comparisons, self.rows)
-        if "w" in spaces:
-            found += claims.near_perfect_claims(k_max, self.rows((k_max, "w", False)))
-        if self.steps:
-            decided_at = (
-                f"{self.steps}-step inversions, {self.flattened(convergence, self.steps)} of {len(convergence)} "
-                "runs flattened by the < 1% criterion"
-            )
-        else:
-            decided_at = f"{self.page.inversion.steps}-step inversions"
-        for row in found:  # the caveat each verdict carries into the claims table
-            row["note"] = decided_at
+        found = claims.deciding_claims(self.comparisons, self.rows)
+        for row in found:  # what each verdict rests on, into the claims table
+            row["note"] = f"{self.steps or self.page.inversion.steps}-step inversions"
         return found
 
-    def at_both_budgets(self, images: int) -> list[dict]:
-        """The reconstruction claims decided on the 150-step sweep beside the long budget's
-        (``protocol_check.csv``)."""
+    def at_every_budget(self, images: int, paper_protocol: list[dict] | None = None) -> list[dict]:
+        """The reconstruction claims (LPIPS-VGG) decided on the 150-step sweep, at the deciding budget
+        and, from `paper_protocol` (rows of ``protocol_paper.csv``: the paper's 1000-step protocol on
+        kept runs), at 1000 steps, side by side (``protocol_check.csv``): whether a verdict moves with
+        the budget.  This replaces a convergence criterion on the loss curves, which read the
+        cosine schedule's ramp-down rather than convergence."""
         if not (self.comparisons and self.steps):
             return []
         page = self.page
         short = f"{page.inversion.steps} steps, {len(page.sweep.seeds)} seeds × {images} images"
-        long = f"{self.steps} steps, {len(self.seeds)} seeds × {len(self.targets)} images"
+        deciding = f"{self.steps} steps, {len(self.seeds)} seeds × {len(self.targets)} images"
         decided = {
             short: claims.reconstruction_claims(self.comparisons, self.short_rows),
-            long: claims.reconstruction_claims(self.comparisons, self.rows),
+            deciding: claims.reconstruction_claims(self.comparisons, self.rows),
         }
+        paper = [r for r in paper_protocol or [] if r["comparison"].startswith("paper") and r["metric_id"] == "lpips"]
+        if paper:
+            key = lambda r: (r["claim_id"], r["space"])  # noqa: E731
+            by_key = {key(r): r for r in paper}
+            first = next(iter(decided.values()))
+            if all(key(r) in by_key for r in first):
+                label = f"{paper[0]['steps']} steps (the paper's protocol), {paper[0]['seeds']} seeds × "
+                label += f"{paper[0]['images']} images"
+                decided[label] = [by_key[key(r)] for r in first]
         check = []
         for index in range(len(self.comparisons)):
             entry = {"claim": findings.label(next(iter(decided.values()))[index], short=True)}
             for budget, found in decided.items():
-                entry[f"{budget}: improvement [95% CI]"] = findings.interval(found[index])
-                entry[f"{budget}: verdict"] = found[index]["verdict"]
+                entry[f"{budget}: LPIPS-VGG ratio [95% CI]"] = findings.interval(found[index])
+                entry[f"{budget}: verdict"] = findings.verdict_text(found[index])
             check.append(entry)
         write_csv(page.results / "protocol_check.csv", check)
         return check
 
 
 def budget_agreement(check: list[dict]) -> str:
-    """How many reconstruction verdicts the two budgets share ('' when only one budget ran)."""
+    """Whether any reconstruction verdict moves with the budget ('' when only one budget ran)."""
     if not check:
         return ""
-    verdicts = [[entry[key] for key in entry if key.endswith("verdict")] for entry in check]
-    return f"{sum(len(set(v)) == 1 for v in verdicts)} of {len(check)} verdicts are the same at both budgets."
+    budgets = [key.removesuffix(": verdict") for key in check[0] if key.endswith(": verdict")]
+    moved = [entry for entry in check if len({entry[f"{b}: verdict"] for b in budgets}) > 1]
+    text = f"{len(check) - len(moved)} of {len(check)} verdicts are the same at all {len(budgets)} budgets"
+    if not moved:
+        return text + ": no verdict moves with the budget."
+    return (
+        text
+        + "; these move: "
+        + "; ".join(
+            f"{entry['claim']}: " + ", ".join(f"{entry[f'{b}: verdict']} at {b.split(',')[0]}" for b in budgets)
+            for entry in moved
+        )
+        + "."
+    )
+
+
+def paper_protocol_rows(results: Path) -> list[dict]:
+    """The claims decided under the paper's inversion protocol on kept runs (``protocol_paper.csv``,
+    written by ``scripts/protocol_check.py``), or [] when it has not been run for these results."""
+    path = results / "protocol_paper.csv"
+    if not path.is_file():
+        return []
+    return read_table(path, text=(*claims.TEXT_COLUMNS, "seed_list", "code_version", "processor"))
 
 
 def protocol_placeholder(results: Path) -> None:
@@ -352,20 +332,11 @@ def out_of_domain_table(ood: OutOfDomain) -> Styler:
     )
 
 
-def convergence_table(page: Page, rows: list[dict]) -> Styler:
-    return plots.table(
-        rows,
-        caption="Convergence of every long-budget run: the relative improvement of the mean optimized loss over the "
-        "last 20% of the steps (< 1% = flattened), and the long budget's final loss against the "
-        f"{page.inversion.steps}-step one.",
-    )
-
-
 def budget_table(check: list[dict]) -> Styler:
     return plots.table(
         check,
-        caption="The reconstruction claims at both budgets: improvement of the paper's side in LPIPS-VGG "
-        "(positive = better), 95% interval and verdict.",
+        caption="The reconstruction claims at every budget: the paper's side's LPIPS-VGG as a multiple of the "
+        "other's (below 1 = the paper's side better), 95% interval and verdict.",
     )
 
 

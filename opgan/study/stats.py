@@ -8,13 +8,21 @@ seed means (`seed_comparison`), a Welch t-interval whose variance adds the test 
 (image-clustered, `image_weights`) so that it covers both the spread between trainings and the
 choice of images.
 
-A claim is judged against a tolerance quoted with it (`verdict`):
+A claim is judged by where one 95% interval [L, U] of its improvement lies (positive = the paper's
+side is better) against a tolerance t > 0 fixed before looking (`verdict`, `qualifier`); the
+verdicts partition the possible intervals:
 
-* ``better`` (the candidate improves on the baseline by more than the tolerance): ``agrees`` if the
-  interval lies above +tol; ``contradicted`` if it lies below -tol (worse by more than tol); ``no
-  material gain`` if it lies below +tol otherwise; ``inconclusive`` else;
-* ``kept`` (no worse by more than the tolerance): ``agrees`` if the interval lies above -tol;
-  ``contradicted`` if it lies below -tol; ``inconclusive`` else.
+* ``better`` (the paper's side improves on the other by more than t): ``agrees`` if L > t;
+  ``contradicted`` if U < -t; ``no material gain`` if U < t otherwise (qualified "worse" if U < 0,
+  "equivalent within ±t" if L > -t); ``inconclusive`` else (qualified "better" if L > 0);
+* ``kept`` (no worse by more than t): ``agrees`` if L > -t; ``contradicted`` if U < -t;
+  ``inconclusive`` else (every ``agrees`` with U < t is also "equivalent within ±t");
+* ``threshold`` (past a fixed bar, the improvement being the distance past it): ``agrees`` if L > 0;
+  ``contradicted`` if U < 0; ``inconclusive`` else.
+
+Equivalence uses the same 95% interval (two one-sided tests at 2.5% each).  Each verdict has the
+one-sided p-value of the test it passed (`one_sided_p`), and a family of verdicts is corrected
+with Holm's step-down procedure (`holm`).
 """
 
 from __future__ import annotations
@@ -25,8 +33,11 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 
-CLAIMS = ("better", "kept")
+RULES = ("better", "kept", "threshold")
 VERDICTS = ("agrees", "contradicted", "no material gain", "inconclusive")
+# a claim whose precondition failed (e.g. a treatment that did not take): outside counts and families
+NOT_TESTABLE = "not testable at this scale"
+DECISIVE = ("agrees", "contradicted", "no material gain")
 
 
 @dataclass(frozen=True)
@@ -142,15 +153,15 @@ def seed_comparison(
     """The improvement of `candidate` over `baseline`, values [seeds, items] of two sets of trainings
     measured on the same items (the seeds of the two sides are unrelated: their means are compared).
 
-    The improvement is the difference of the grand means (``relative``: divided by the baseline's),
-    signed so that positive = the candidate is better.  Its 95% interval is a Welch t-interval whose
-    variance is the sum of
+    The improvement is the difference of the grand means (``relative``: the log of their ratio, so
+    that swapping the sides negates it exactly), signed so that positive = the candidate is better.
+    Its 95% interval is a Welch t-interval whose variance is the sum of
       - the spread between trainings: the variance of each side's per-seed means over its seeds
         (one seed on a side: that side's share is unmeasured, and the method says so), and
       - the choice of items: the variance of the seed-averaged difference when the test images are
         resampled (`item_images`: the images each item is made of; None: each item its own image),
-    with Welch–Satterthwaite degrees of freedom.  A relative improvement is built on the log of the
-    ratio of means (delta method) and mapped back, so its interval stays asymmetric where it should.
+    with Welch–Satterthwaite degrees of freedom.  A relative improvement's variance is the delta
+    method's on the log of the ratio of means; estimate and interval stay on that log scale.
     One item per seed (a set measure, e.g. a kernel distance per model) leaves the seeds alone.
     `item_name` names the items in the method text (e.g. "layer").
     """
@@ -185,15 +196,13 @@ def seed_comparison(
         raise ValueError("one seed and one item per side: no interval can be made")
     df = variance**2 / sum(v**2 / d for v, d in components if v > 0)
     half = _t_quantile(level, df) * math.sqrt(variance)
-    if relative:
-        log_ratio = math.log(cand_mean / base_mean)
-        ends = [math.exp(log_ratio - half) - 1, math.exp(log_ratio + half) - 1]
-        value = cand_mean / base_mean - 1
+    if relative:  # the log of the ratio of means, signed like the difference
+        value = math.log(cand_mean / base_mean)
     else:
-        difference = cand_mean - base_mean
-        ends, value = [difference - half, difference + half], difference
-    if lower_is_better:  # relative: (base - cand) / base
-        value, ends = -value, [-ends[1], -ends[0]]
+        value = cand_mean - base_mean
+    if lower_is_better:
+        value = -value
+    ends = [value - half, value + half]
     item_share = "image-clustered bootstrap variance" if item_images is not None else f"{item_name} variance"
     if min(len(base), len(cand)) > 1:
         method = "Welch t over training seeds (per-seed means)" + (f" + {item_share}" if items > 1 else "")
@@ -268,16 +277,20 @@ def paired_log_ratio_change(
 
 
 def threshold_comparison(
-    values: torch.Tensor | Sequence, threshold: float, lower_is_better: bool, level: float = 0.95
+    values: torch.Tensor | Sequence,
+    threshold: float,
+    lower_is_better: bool,
+    level: float = 0.95,
+    relative: bool = False,
 ) -> Estimate:
     """How far the grand mean of `values` [seeds, items] (one set of trainings on the same items) is
     on the good side of a fixed `threshold` (positive = better than it), with the interval of
     `seed_comparison` against a constant: the spread of the per-seed means plus the test images'
-    share, Welch–Satterthwaite degrees of freedom."""
+    share, Welch–Satterthwaite degrees of freedom (`relative`: the log of the mean over the bar)."""
     measured = torch.as_tensor(values, dtype=torch.float64)
     measured = measured.unsqueeze(1) if measured.ndim == 1 else measured
     constant = torch.full((1, measured.shape[1]), float(threshold), dtype=torch.float64)
-    estimate = seed_comparison(constant, measured, lower_is_better=lower_is_better, level=level)
+    estimate = seed_comparison(constant, measured, lower_is_better=lower_is_better, level=level, relative=relative)
     seeds = len(measured)
     if seeds > 1:
         method = "t over training seeds (per-seed means) + test-image variance, against a fixed threshold"
@@ -286,25 +299,96 @@ def threshold_comparison(
     return replace(estimate, seeds=seeds, method=f"{method}, {estimate.method.rsplit(', ', 1)[-1]}")
 
 
-def verdict(estimate: Estimate, tolerance: float, claim: str = "better") -> str:
+def _check_rule(rule: str, tolerance: float) -> None:
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    if tolerance < 0 or (tolerance == 0 and rule != "threshold"):
+        raise ValueError(f"tolerance must be > 0 (>= 0 against a bar), got {tolerance}")
+
+
+def verdict(estimate: Estimate, tolerance: float, rule: str = "better") -> str:
     """One of `VERDICTS` for an improvement estimate (see the module docstring)."""
-    if claim not in CLAIMS:
-        raise ValueError(f"claim must be one of {CLAIMS}, got {claim!r}")
-    if tolerance < 0:
-        raise ValueError(f"tolerance must be >= 0, got {tolerance}")
-    if claim == "better":
-        if estimate.low > tolerance:
-            return "agrees"
-        if estimate.high < -tolerance:
-            return "contradicted"
-        if estimate.high < tolerance:
-            return "no material gain"
-        return "inconclusive"
-    if estimate.low > -tolerance:
+    _check_rule(rule, tolerance)
+    low, high = estimate.low, estimate.high
+    if rule == "threshold":
+        return "agrees" if low > 0 else "contradicted" if high < 0 else "inconclusive"
+    if rule == "kept":
+        return "agrees" if low > -tolerance else "contradicted" if high < -tolerance else "inconclusive"
+    if low > tolerance:
         return "agrees"
-    if estimate.high < -tolerance:
+    if high < -tolerance:
         return "contradicted"
+    if high < tolerance:
+        return "no material gain"
     return "inconclusive"
+
+
+def qualifier(estimate: Estimate, tolerance: float, rule: str = "better") -> str:
+    """What the interval says beyond its verdict: "worse" (a better-claim with no material gain
+    whose interval lies below 0), "equivalent within ±t" (inside ±tolerance), "better" (an
+    inconclusive better-claim whose interval lies above 0), or ''."""
+    _check_rule(rule, tolerance)
+    low, high = estimate.low, estimate.high
+    if rule == "threshold":
+        return ""
+    found = verdict(estimate, tolerance, rule)
+    if rule == "better" and found == "no material gain":
+        if high < 0:
+            return "worse"
+        return "equivalent within ±t" if low > -tolerance else ""
+    if rule == "better" and found == "inconclusive":
+        return "better" if low > 0 else ""
+    if rule == "kept" and found == "agrees" and high < tolerance:
+        return "equivalent within ±t"
+    return ""
+
+
+def _t_cdf(value: float, df: float) -> float:
+    from scipy.stats import t
+
+    return float(t.cdf(value, df))
+
+
+def one_sided_p(estimate: Estimate, tolerance: float, rule: str = "better") -> float:
+    """The one-sided p-value of the test the verdict of `estimate` passed (its standard error and
+    degrees of freedom on the working scale): ``agrees`` tests "improvement > bar", ``contradicted``
+    "improvement < -t" (0 against a bar), ``no material gain`` "improvement < t" (an equivalence the
+    larger of the p's of "> -t" and "< t"), a kept-claim's ``agrees`` "improvement > -t".  An
+    ``inconclusive`` verdict passed none of them: its p is the smallest of those it could have passed
+    (above 0.025 by construction), so that it still counts in a family's size."""
+    _check_rule(rule, tolerance)
+    value, se, df = estimate.value, estimate.se, estimate.df
+    if not (math.isfinite(value) and math.isfinite(se) and se > 0):
+        return math.nan
+    # H0: improvement <= bar, and H0: improvement >= bar
+    above = lambda bar: 1 - _t_cdf((value - bar) / se, df)  # noqa: E731
+    below = lambda bar: _t_cdf((value - bar) / se, df)  # noqa: E731
+    bar = 0.0 if rule == "threshold" else tolerance
+    found = verdict(estimate, tolerance, rule)
+    if rule == "kept":
+        options = {"agrees": above(-tolerance), "contradicted": below(-tolerance)}
+    else:
+        options = {"agrees": above(bar), "contradicted": below(-bar)}
+        if rule == "better":
+            options["no material gain"] = below(tolerance)
+    if found == "no material gain" and qualifier(estimate, tolerance, rule).startswith("equivalent"):
+        return max(above(-tolerance), below(tolerance))
+    if found in options:
+        return options[found]
+    return min(options.values())
+
+
+def holm(p_values: Sequence[float], alpha: float = 0.025) -> list[bool]:
+    """Holm's step-down procedure: which of `p_values` are rejected with the family-wise error rate
+    held at `alpha` (NaN never rejected, but counted in the family's size)."""
+    order = sorted(range(len(p_values)), key=lambda i: (math.isnan(p_values[i]), p_values[i]))
+    rejected = [False] * len(p_values)
+    for rank, index in enumerate(order):
+        p = p_values[index]
+        if math.isnan(p) or p > alpha / (len(p_values) - rank):
+            break
+        rejected[index] = True
+    return rejected
 
 
 def describe(estimate: Estimate, unit: str = "", digits: int = 3) -> str:

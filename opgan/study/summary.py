@@ -13,6 +13,7 @@ import pandas as pd
 from opgan.files import atomic_path, write_csv, write_text
 from opgan.results import read_table
 from opgan.study import claims, findings
+from opgan.study.rebuild import write_exact_csv
 from opgan.study.stats import summarize
 from opgan.study.sweep import ExperimentError
 
@@ -37,7 +38,8 @@ def gather_claims(results: Path, scale: str) -> tuple[list[dict], str]:
     if missing:
         raise ExperimentError(f"missing results in {results}: {missing}; run the experiment notebooks first")
     found = [row for path in sorted(results.glob("claims-*.csv")) for row in claims.read_claims(path)]
-    write_csv(results / "claims.csv", found)
+    found = claims.family_wise(found)
+    write_exact_csv(results / "claims.csv", found)
     text = "\n".join(f"- {sentence}" for sentence in findings.findings(found))
     write_text(results / "findings.md", f"{text}\n")
     write_text(results / "scale_caveat.md", findings.scale_caveat(scale) + "\n")
