@@ -131,7 +131,9 @@ def main() -> None:
         },
         # what a claim compares: each side's mean over its seeds and images
         "largest_side_mean_shift": {
-            "psnr_db": round(max(abs(side_mean(here, key, "psnr") - side_mean(there, key, "psnr")) for key in sides), 4),
+            "psnr_db": round(
+                max(abs(side_mean(here, key, "psnr") - side_mean(there, key, "psnr")) for key in sides), 4
+            ),
             "lpips_log_ratio": round(
                 max(abs(np.log(side_mean(here, key, "lpips") / side_mean(there, key, "lpips"))) for key in sides), 5
             ),
