@@ -37,9 +37,7 @@ def kept_rows(kept: Path, k: int, space: str, seed: int, control: bool, steps: i
 def book_rows(table: list[dict], k: int, space: str, seed: int, control: bool, names: list[str]) -> list[dict]:
     """The book's rows of one (side, space, seed) for `names`, in their order."""
     if control:
-        chosen = [
-            r for r in table if r["model"].startswith("the control") and r["space"] == space and r["seed"] == seed
-        ]
+        chosen = [r for r in table if "the control" in r["model"] and r["space"] == space and r["seed"] == seed]
     else:
         chosen = [r for r in table if r["k"] == k and r["space"] == space and r["seed"] == seed]
     by_image = {r["image"]: r for r in chosen}

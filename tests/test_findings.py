@@ -61,7 +61,7 @@ def test_numbers_read_in_their_own_units_with_two_significant_digits():
     assert findings.interval(row).startswith("0.3") and findings.interval(row).endswith("×]")
     assert findings.bar(row) == "better by more than a factor 1.1 (ratio < 0.909×)"
     assert findings.sides(row) == ("k = 1", "k = 64")
-    assert "k = 64's LPIPS-VGG is 0.3" in findings.size_text(row)
+    assert "the LPIPS-VGG of k = 64 is 0.3" in findings.size_text(row) and "that of k = 1" in findings.size_text(row)
 
 
 def test_the_table_stands_alone_and_stacks_on_narrow_screens():

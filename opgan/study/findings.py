@@ -180,14 +180,14 @@ def seeds_text(count: int) -> str:
 
 
 def size_text(row: dict) -> str:
-    """How big the difference is, in words a reader can repeat: 'k = 64's LPIPS-VGG is 1.57× the
-    control's' for a relative row, '+0.41 dB PSNR' for a difference."""
+    """How big the difference is, in words a reader can repeat: 'the LPIPS-VGG of k = 64 is 0.51× that
+    of k = 1' for a relative row, 'k = 64 minus k = 1: +7.5 dB PSNR' for a difference."""
     baseline, candidate = sides(row)
     metric = metric_of(row)
     if is_threshold(row) and is_relative(row):
-        return f"{candidate}'s mean {metric.name} is {interval(row)} the bar"
+        return f"the mean {metric.name} of {candidate} is {interval(row)} the bar"
     if is_relative(row):
-        return f"{candidate}'s {metric.name} is {interval(row)} {baseline}'s"
+        return f"the {metric.name} of {candidate} is {interval(row)} that of {baseline}"
     if is_threshold(row):
         return f"{candidate} past the bar by {interval(row)}"
     return f"{candidate} minus {baseline}: {interval(row)} {metric.name}"

@@ -61,8 +61,14 @@ def reconstruction_grid(page: Page, spaces: list[str], shown: int) -> dict[str, 
     if page.control:
         for space in spaces:
             folder = inversions.folder(sweep.k_max, space, control=True)
-            grid[f"the control, {space}"] = reconstructions(sweep.widened(), folder)[:shown]
+            grid[f"{control_name(space)}, {space}"] = reconstructions(sweep.widened(), folder)[:shown]
     return grid
+
+
+def control_name(space: str) -> str:
+    """The equal-latent-size control as figures and tables name it: W++ in W+ (the authors' later
+    method), the control in W (W++'s analogue shared across layers)."""
+    return "W++ (the control)" if space == "w+" else "the control"
 
 
 def equal_size_rows(page: Page, spaces: list[str]) -> list[dict]:
@@ -75,7 +81,7 @@ def equal_size_rows(page: Page, spaces: list[str]) -> list[dict]:
         for space in spaces:
             rows += read_results(
                 inversions.folder(k_max, space, seed, control=True),
-                model=f"the control: trained k = 1, inverted with {k_max} rows",
+                model=f"{control_name(space)}: trained k = 1, given {k_max} rows after training",
                 seed=seed,
             )
             rows += read_results(
@@ -216,7 +222,7 @@ class LongBudget:
     def records(self) -> dict[str, dict[str, torch.Tensor]]:
         """Per-step records of each side's long-budget run at the first seed."""
         return {
-            (f"the control, {space}" if control else f"k = {k}, {space}"): read_records(
+            (f"{control_name(space)}, {space}" if control else f"k = {k}, {space}"): read_records(
                 self.folder((k, space, control), 0)
             )
             for k, space, control in self.sides
