@@ -89,6 +89,7 @@ METRICS = {
             "10% in MSE, fixed before looking; the machine alone moves a side's mean PSNR by up to 0.16 dB "
             "(one seed's by up to 0.68 dB): the same inversions on two processors",
             "test images",
+            "PSNR",
         ),
         Metric(
             "kid",
