@@ -47,5 +47,5 @@ def test_the_results_page_flips_its_verdicts_when_the_results_say_the_opposite(t
     assert [row["verdict"] for row in reversed_] == ["contradicted", "agrees"]
     assert "Reconstruction improves with k** (the paper's central claim): agrees in W" in measured_text
     assert "Reconstruction improves with k** (the paper's central claim): contradicted in W" in reversed_text
-    assert "the gain comes from the free values" in measured_text
-    assert "the model trained with rows beats the control" in reversed_text
+    assert "The data do not say which side reconstructs better" in measured_text  # trained and W++ alike
+    assert "The data favour the paper" in reversed_text
