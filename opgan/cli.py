@@ -225,6 +225,13 @@ def _add_inversion_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lpips", choices=["vgg", "alex", "none"], help="LPIPS network of the loss (the paper: vgg)")
     group.add_argument("--mse-weight", type=float, help="weight of an added MSE term")
     group.add_argument("--seed", type=int, default=0, help="seed of z initializations (default 0)")
+    group.add_argument(
+        "--snapshots",
+        type=float,
+        nargs="+",
+        metavar="FRACTION",
+        help="also keep the codes these fractions of the way through the steps (snapshots.pt), e.g. 0.25 0.5 0.75",
+    )
     group.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
 
@@ -242,6 +249,7 @@ def _inversion_config(args: argparse.Namespace):
             rampdown=args.rampdown,
             mse_weight=args.mse_weight,
             seed=args.seed,
+            snapshots=tuple(getattr(args, "snapshots", None) or ()),
         ),
         record_every=0,
         **chosen,

@@ -39,6 +39,9 @@ class InversionConfig:
     mse_weight: float = 1.0  # LPIPS alone reconstructs 32-px images poorly (PSNR ~15 dB vs ~26 dB with MSE)
     seed: int = 0  # for z initialization
     record_every: int = 10  # record PSNR/SSIM/MSE/LPIPS of the current reconstructions every N steps (0: never)
+    # fractions of the steps after which the codes are also kept (a trajectory): a snapshot at 0.25 is
+    # the code a quarter of the way through this schedule, not a 4x shorter inversion
+    snapshots: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,6 +53,13 @@ class InversionConfig:
             raise ConfigError(f"steps must be >= 1 and lr > 0 (got steps={self.steps}, lr={self.lr})")
         if self.lpips_net is None and self.mse_weight <= 0:
             raise ConfigError("no loss: give an LPIPS network or a positive MSE weight")
+        self.snapshots = tuple(sorted(set(float(f) for f in self.snapshots)))  # from JSON: a list
+        if any(not 0 < f < 1 for f in self.snapshots):
+            raise ConfigError(f"snapshots are fractions of the steps in (0, 1), got {list(self.snapshots)}")
+
+    def snapshot_steps(self) -> list[int]:
+        """The steps done at each snapshot (at least 1, fewer than all), in order."""
+        return sorted({min(max(1, round(f * self.steps)), self.steps - 1) for f in self.snapshots if self.steps > 1})
 
 
 @dataclass
@@ -61,6 +71,7 @@ class InversionResult:
     seconds: float = 0.0
     space: str = "w+"
     record_seconds: torch.Tensor | None = None  # [records]: optimization time at each record, recording excluded
+    snapshots: dict[int, torch.Tensor] = field(default_factory=dict)  # steps done -> codes then (cfg.snapshots)
 
 
 def latent_size(G: Generator, space: str) -> int:
@@ -152,6 +163,7 @@ def _optimize(
     codes = start_codes.requires_grad_(True)
     optimizer = torch.optim.Adam([codes], lr=cfg.lr, betas=(0.9, 0.999))
     losses = []
+    snapshot_steps, snapshots = set(cfg.snapshot_steps()), {}
     records: dict[str, list] = {"step": []}
     record_seconds, recording = [], 0.0  # time spent measuring, not optimizing
     start = time.perf_counter()
@@ -177,6 +189,8 @@ def _optimize(
         per_image.sum().backward()  # a sum keeps every image's gradient independent of the others
         optimizer.step()
         losses.append(per_image.detach().cpu())
+        if step + 1 in snapshot_steps:
+            snapshots[step + 1] = codes.detach().clone()
         if cfg.record_every and (step % cfg.record_every == 0 or step == cfg.steps - 1):
             record_start = time.perf_counter()
             record_seconds.append(record_start - start - recording)
@@ -201,6 +215,7 @@ def _optimize(
         seconds=time.perf_counter() - start,
         space=cfg.space,
         record_seconds=torch.tensor(record_seconds, dtype=torch.float64) if record_seconds else None,
+        snapshots=snapshots,
     )
 
 

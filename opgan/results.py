@@ -5,7 +5,8 @@ A results folder holds ``results.csv`` (one row per image: image, space, k, late
 PSNR, SSIM, LPIPS, MSE, seconds), ``grid.png`` (targets above their reconstructions),
 ``reconstructions/*.png`` and ``codes/*.pt`` (one code per image, for `opgan interpolate`), named
 by a sanitized, unique file stem of the image's name (the code file and the table keep the name
-itself), ``codes.pt`` (all codes), ``records.pt`` (metrics every N steps, when recorded),
+itself), ``codes.pt`` (all codes), ``records.pt`` (metrics every N steps, when recorded), ``snapshots.pt``
+(all codes part of the way through, when the settings ask for snapshots),
 ``provenance.json`` and, for cached inversions, ``cache-key.json``.
 
 Every file is written atomically and the table is rewritten after each batch, so an interruption
@@ -79,6 +80,7 @@ def invert_batch(
         "codes": result.codes.cpu(),
         "reconstructions": result.reconstructions.cpu(),
         "records": result.records,
+        "snapshots": {steps: codes.cpu() for steps, codes in result.snapshots.items()},
         "seconds": result.seconds,
         "metrics": {key: value.cpu() for key, value in metrics.items()},
     }
@@ -118,7 +120,7 @@ def invert_to_folder(
                 processes=world,
             ),
         )
-    rows, all_codes, all_reconstructions, all_records, failed = [], [], [], [], []
+    rows, all_codes, all_reconstructions, all_records, all_snapshots, failed = [], [], [], [], [], []
     stems, names = file_stems(images.names), [printable_name(name) for name in images.names]
     sizes = {"latent_size": latent_size(G, cfg.space), "used_latent_size": used_latent_size(G, cfg.space)}
     starts = range(0, len(images), batch)
@@ -167,6 +169,7 @@ def invert_to_folder(
             all_codes.append(done["codes"])
             all_reconstructions.append(done["reconstructions"])
             all_records.append(done["records"])
+            all_snapshots.append(done["snapshots"])
         if writer:
             write_csv(out / "results.csv", rows, COLUMNS)
     if not writer:
@@ -185,6 +188,10 @@ def invert_to_folder(
     if cfg.record_every:  # convergence: "step" -> [R], metric -> [R, N] over all batches
         records = {key: torch.cat([r[key] for r in all_records], dim=1) for key in all_records[0] if key != "step"}
         torch_save({"step": all_records[0]["step"], **records}, out / "records.pt")
+    if cfg.snapshots:  # "steps" -> [S], "codes" -> [S, N, ...] over all batches
+        steps = sorted(all_snapshots[0])
+        codes = torch.stack([torch.cat([batch[s] for batch in all_snapshots]) for s in steps])
+        torch_save({"format": CODE_FORMAT, "space": cfg.space, "steps": steps, "codes": codes}, out / "snapshots.pt")
     # the batches were written in image order, so the targets are the images themselves
     save_image_grid(
         paired_rows(to_float(images.images), torch.cat(all_reconstructions)),
@@ -238,6 +245,16 @@ def read_results(folder: str | os.PathLike, **extra: Any) -> list[dict]:
 def read_records(folder: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Per-step metric records of a results folder: "step" -> [R], metric -> [R, N]."""
     return torch.load(Path(folder) / "records.pt", map_location="cpu", weights_only=True)
+
+
+def read_snapshots(folder: str | os.PathLike) -> dict[int, torch.Tensor]:
+    """The codes of a results folder part of the way through its inversion: steps done -> [N, ...]
+    (empty when its settings asked for no snapshots)."""
+    path = Path(folder) / "snapshots.pt"
+    if not path.is_file():
+        return {}
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    return dict(zip(saved["steps"], saved["codes"]))
 
 
 def read_codes(folder: str | os.PathLike) -> torch.Tensor:

@@ -80,6 +80,53 @@ def swap_results(cache: Path, k_max: int, twin: Callable[[str, int], str | None]
     return swapped
 
 
+KEPT_FILES = ("results.csv", "midpoints.csv", "trajectory.csv")  # a kept run's numbers (its run.json stays)
+KEPT_SUFFIX = re.compile(r"-\d+steps-\d+images$")
+
+
+def swap_kept(kept: Path, k_max: int, twin: Callable[[str, int], str | None] = k_twin) -> int:
+    """Swaps the numbers of each kept run (`opgan.study.kept`) with its `twin`'s, as `swap_results`
+    does for the cache; returns the number of files swapped."""
+    swapped = 0
+    for folder in sorted(kept.iterdir()):
+        suffix = KEPT_SUFFIX.search(folder.name)
+        name = twin(folder.name[: suffix.start()], k_max) if suffix else None
+        if name is None:
+            continue
+        other = kept / f"{name}{suffix.group()}"
+        for file in KEPT_FILES:
+            if (folder / file).is_file() and (other / file).is_file():
+                parked = folder / f"{file}.swap"
+                (folder / file).rename(parked)
+                (other / file).rename(folder / file)
+                parked.rename(other / file)
+                swapped += 1
+    return swapped
+
+
+def flipped_copy(book: Path, kept: Path | None, work: Path, k_max: int, twin) -> tuple[Path, list[str], int]:
+    """A copy of the book's cache (and of its kept runs) in `work` with each folder's results swapped
+    with its `twin`'s: the output folder, the `--set` arguments that point the pages at the copied kept
+    runs, and the number of files swapped."""
+    copy = work / "book"
+    shutil.copytree(book / "_cache", copy / "_cache")
+    swapped = swap_results(copy / "_cache", k_max, twin)
+    settings = []
+    if kept is not None and kept.is_dir():
+        shutil.copytree(kept, work / "kept-runs")
+        swapped += swap_kept(work / "kept-runs", k_max, twin)
+        settings = ["--set", f"kept={work / 'kept-runs'}"]
+    return copy, settings, swapped
+
+
+def page_rows(book: Path, page: str) -> list[dict]:
+    """A page's claims, and its descriptive rows (comparisons in a measure that failed its penalty
+    check) where it wrote any: a swap may move a row from one to the other."""
+    rows = read_claims(book / "results" / f"claims-{page}.csv")
+    descriptive = book / "results" / f"descriptive-{page}.csv"
+    return rows + (read_claims(descriptive) if descriptive.is_file() else [])
+
+
 def expected_mirror(original: dict) -> Estimate:
     """The improvement and interval `original` has with its two sides swapped: negated, for a
     difference and for a relative improvement alike (the log of the ratio of the sides' means)."""
@@ -100,6 +147,8 @@ def mirrored(original: dict, flipped: dict) -> list[str]:
     if math.isnan(expected.value):
         return problems
     if NOT_TESTABLE in (original["verdict"], flipped["verdict"]):  # decided by another row's check
+        return problems
+    if "" in (original["verdict"], flipped["verdict"]):  # a descriptive row on one side: numbers only
         return problems
     rule = verdict(expected, original["tolerance"], original["kind"])
     if flipped["verdict"] != rule:
@@ -138,8 +187,14 @@ def swap_affine_models(parameters: dict, root: Path, copy: Path) -> int:
 def check_mirrored(original: list[dict], flipped: list[dict], chosen) -> tuple[int, list[str]]:
     """Checks the rows `chosen(row)` selects as mirrored; returns how many and the problems."""
     checked, failures = 0, []
-    for before, after in zip(original, flipped):
+    key = lambda row: (row["claim_id"], row["space"], row.get("subset", ""), row["metric_id"])  # noqa: E731
+    after_by_key = {key(row): row for row in flipped}
+    for before in original:
         if not chosen(before):
+            continue
+        after = after_by_key.get(key(before))
+        if after is None:
+            failures.append(f"{label(before)}: no row after the swap")
             continue
         checked += 1
         problems = mirrored(before, after)
@@ -158,15 +213,15 @@ def main() -> int:
     root = project_root()
     spec = load_reproduction(root / "_config.yml")
     k_max = max(spec["scales"][args.scale]["parameters"]["ks"])
-    pages = {page: Path("results") / f"claims-{page}.csv" for page in (*PAGES, AFFINE_PAGE)}
-    original = {page: read_claims(args.book / path) for page, path in pages.items()}
+    pages = (*PAGES, AFFINE_PAGE)
+    original = {page: page_rows(args.book, page) for page in pages}
+    kept_setting = spec["scales"][args.scale]["parameters"].get("kept")
+    kept = root / kept_setting if kept_setting else None
     opgan_book = [str(Path(sys.executable).with_name("opgan")), "book", "--scale", args.scale, "--no-build"]
     with tempfile.TemporaryDirectory(prefix="opgan-flip-") as work:
-        copy = Path(work) / "book"
-        shutil.copytree(args.book / "_cache", copy / "_cache")
-        swapped = swap_results(copy / "_cache", k_max)
+        copy, settings, swapped = flipped_copy(args.book, kept, Path(work) / "k", k_max, k_twin)
         print(f"swapped {swapped} results of k = 1 and k = {k_max}; executing {', '.join(PAGES)} on them", flush=True)
-        subprocess.run([*opgan_book, "--out", str(copy), "--only", *PAGES], check=True, cwd=root)
+        subprocess.run([*opgan_book, "--out", str(copy), "--only", *PAGES, *settings], check=True, cwd=root)
         affine = notebook_parameters(spec, args.scale, AFFINE_PAGE, ALL_PARAMETERS, {})
         seeds = swap_affine_models(affine, root, Path(work) / "checkpoints")
         print(f"swapped the regular and the reduced affine rate's models of {seeds} seeds; executing {AFFINE_PAGE}")
@@ -183,13 +238,11 @@ def main() -> int:
             check=True,
             cwd=root,
         )
-        flipped = {page: read_claims(copy / path) for page, path in pages.items()}
-        copy = Path(work) / "book-control"
-        shutil.copytree(args.book / "_cache", copy / "_cache")
-        swapped_control = swap_results(copy / "_cache", k_max, control_twin)
+        flipped = {page: page_rows(copy, page) for page in pages}
+        copy, settings, swapped_control = flipped_copy(args.book, kept, Path(work) / "control", k_max, control_twin)
         print(f"swapped {swapped_control} results of the control and the trained k = {k_max}", flush=True)
-        subprocess.run([*opgan_book, "--out", str(copy), "--only", *CONTROL_PAGES], check=True, cwd=root)
-        control_flipped = {page: read_claims(copy / pages[page]) for page in CONTROL_PAGES}
+        subprocess.run([*opgan_book, "--out", str(copy), "--only", *CONTROL_PAGES, *settings], check=True, cwd=root)
+        control_flipped = {page: page_rows(copy, page) for page in CONTROL_PAGES}
     failures = []
     for page in CONTROL_PAGES:  # the mechanism: trained rows against the same rows given after training
         checked, problems = check_mirrored(

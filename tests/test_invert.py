@@ -1,6 +1,7 @@
 """Inversion: spaces and latent sizes, batched = one by one, determinism, bad input, CLI."""
 
 import csv
+import dataclasses
 import os
 import subprocess
 import sys
@@ -11,9 +12,11 @@ from helpers import tiny_model_config
 
 from opgan.checkpoint import save_checkpoint
 from opgan.data import to_float
+from opgan.errors import ConfigError
 from opgan.invert import InversionConfig, InversionError, initial_codes, invert, latent_size, used_latent_size
 from opgan.networks import Generator, ModelConfig
 from opgan.presets import PRESETS
+from opgan.results import read_codes, read_snapshots
 
 SMALL = dict(z_dim=8, w_dim=8)  # the tiny model with 8-dim latents: the latent sizes below are counted for them
 
@@ -81,6 +84,24 @@ def test_seeded_and_deterministic_and_improving(targets):
     assert (first.records["psnr"][-1] > first.records["psnr"][0]).all()
 
 
+def test_snapshots_keep_the_codes_part_of_the_way_and_change_nothing(targets):
+    G = small_generator(k=4)
+    cfg = InversionConfig(space="w+", steps=8, lpips_net=None, mse_weight=1.0, lr=0.1, snapshots=[0.75, 0.25, 0.5])
+    assert cfg.snapshots == (0.25, 0.5, 0.75) and cfg.snapshot_steps() == [2, 4, 6]
+    with_snapshots = invert(G, targets, cfg, progress=False)
+    without = invert(G, targets, dataclasses.replace(cfg, snapshots=()), progress=False)
+    assert torch.equal(with_snapshots.codes, without.codes) and without.snapshots == {}
+    assert sorted(with_snapshots.snapshots) == [2, 4, 6]
+    # a snapshot is the run part of the way through its own schedule, not a shorter inversion
+    shorter = invert(G, targets, dataclasses.replace(cfg, steps=2, snapshots=()), progress=False)
+    assert not torch.allclose(with_snapshots.snapshots[2], shorter.codes)
+    distances = [(with_snapshots.snapshots[s] - without.codes).norm() for s in (2, 4, 6)]
+    assert distances[0] > distances[1] > distances[2] > 0
+    for bad in ([0.0], [1.0], [1.5]):
+        with pytest.raises(ConfigError, match="snapshots are fractions"):
+            InversionConfig(snapshots=bad)
+
+
 def test_bad_inversion_input(targets):
     G = small_generator(k=4)
     with pytest.raises(ValueError, match="unknown latent space"):
@@ -127,10 +148,14 @@ def test_invert_cli_writes_table_grid_codes(tmp_path, checkpoint):
         "alex",
         "--batch",
         "2",
+        "--snapshots",
+        "0.4",
         "--out",
         str(out),
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    snapshots = read_snapshots(out)  # every batch's codes 2 of the 5 steps through
+    assert list(snapshots) == [2] and snapshots[2].shape == read_codes(out).shape
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert len(rows) == 5
     assert set(rows[0]) >= {"image", "space", "k", "latent_size", "steps", "psnr", "ssim", "lpips", "mse", "seconds"}

@@ -14,7 +14,8 @@ from opgan.train import RUN_OPTIONS, TrainConfig
 SECTIONS = {
     "model": {f.name for f in fields(ModelConfig)},
     "train": {f.name for f in fields(TrainConfig)} - {"model", "preset", *RUN_OPTIONS},
-    "invert": {f.name for f in fields(InversionConfig)} - {"space", "seed"},
+    # what a run keeps besides its codes (snapshots) is no setting of the protocol
+    "invert": {f.name for f in fields(InversionConfig)} - {"space", "seed", "snapshots"},
 }
 
 

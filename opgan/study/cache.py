@@ -132,16 +132,7 @@ def cached_inversion(
     inversion is never mistaken for a finished one.
     """
     folder = Path(out) / label
-    key = {
-        "checkpoint": str(checkpoint),
-        "checkpoint_sha256": file_sha256(checkpoint),
-        "images": targets.source,
-        "images_sha256": tensor_sha256(targets.images),
-        "count": len(targets),
-        "inversion": cfg.to_dict(),
-        "model": G.cfg.to_dict(),
-        "code_sha256": source_hash(),
-    }
+    key = inversion_cache_key(G, targets, cfg, checkpoint)
     stored = _stored(folder / CACHE_KEY, key)
     if stored is not None:
         problem = damage(folder, stored.get("files"))
@@ -155,6 +146,21 @@ def cached_inversion(
     write_json(folder / CACHE_KEY, {**key, "files": manifest(folder, verifiable_files(folder))})
     _used(folder.name, computed=True, start=start)
     return folder, False
+
+
+def inversion_cache_key(G: Generator, targets: ImageSet, cfg: InversionConfig, checkpoint: str | os.PathLike) -> dict:
+    """What an inversion is computed from (`cached_inversion`'s key): the model file, the target
+    pixels, the settings and the code (INVERSION_SOURCES)."""
+    return {
+        "checkpoint": str(checkpoint),
+        "checkpoint_sha256": file_sha256(checkpoint),
+        "images": targets.source,
+        "images_sha256": tensor_sha256(targets.images),
+        "count": len(targets),
+        "inversion": cfg.to_dict(),
+        "model": G.cfg.to_dict(),
+        "code_sha256": source_hash(),
+    }
 
 
 def inversion_key(folder: str | os.PathLike) -> dict:

@@ -345,6 +345,24 @@ CLAIMS = {
             "interpolation page",
         ),
         Claim(
+            "editability-penalty-detected",
+            "Manipulation check: the midpoint measure sees the known loss of editability in W+",
+            "Check: the measure sees W+'s editability loss",
+            "control",
+            "Not the paper's: a measure may decide an editability claim only if it detects the known penalty "
+            "of a latent space extended after training, k = 1 in W+ against k = 1 in W "
+            "(Tov et al., “Designing an Encoder for StyleGAN Image Manipulation”, SIGGRAPH 2021); any "
+            "detectable penalty passes (tolerance 0)",
+            "k = 1 in W+",
+            "k = 1 in W",
+            "realism",
+            "better",
+            "space",
+            "03_interpolation.html#can-the-measures-see-a-known-penalty",
+            "interpolation page",
+            family="",
+        ),
+        Claim(
             "affine-tames-spectrum",
             "Reduced affine lr tames the spectrum",
             "Reduced affine lr tames the spectrum",
@@ -711,19 +729,29 @@ def midpoint_comparisons(k_max: int, spaces: Sequence[str]) -> list[tuple[str, s
     return found
 
 
-def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: Sequence[int]) -> list[dict]:
-    """Editability decided per item: each midpoint's scores (rows of `midpoints.midpoint_items` with
-    k, trained_k, seed, space) on the sides of `midpoint_comparisons`, within-class and cross-class
-    pairs apart.  Trainings are compared by their seed means; the test images, which each appear in
-    several pairs, are resampled as clusters."""
+def midpoint_claims(
+    rows: list[dict],
+    k_max: int,
+    spaces: Sequence[str],
+    seeds: Sequence[int],
+    measures: Sequence[str] = MIDPOINT_MEASURES,
+    comparisons: Sequence[tuple[str, str, tuple, tuple]] | None = None,
+    split: bool = True,
+) -> list[dict]:
+    """Editability decided per item: each midpoint's `measures` (rows of `midpoints.midpoint_items`
+    with k, trained_k, seed, space) on the sides of `comparisons` (default `midpoint_comparisons`),
+    within-class and cross-class pairs apart (`split`, where the pairs have classes).  Trainings are
+    compared by their seed means; the test images, which each appear in several pairs, are
+    resampled as clusters."""
     import pandas as pd
 
     table = pd.DataFrame(rows)
     names = sorted(set(table["image_a"]) | set(table["image_b"]))
     index = {name: i for i, name in enumerate(names)}
-    subsets = {"within-class": True, "cross-class": False} if (table["same_class"] != "").all() else {"all": None}
+    has_classes = split and (table["same_class"] != "").all()
+    subsets = {"within-class": True, "cross-class": False} if has_classes else {"all": None}
     found = []
-    for claim_id, space, baseline, candidate in midpoint_comparisons(k_max, spaces):
+    for claim_id, space, baseline, candidate in comparisons or midpoint_comparisons(k_max, spaces):
         for subset, same in subsets.items():
             chosen = table if same is None else table[table["same_class"].astype(str) == str(same)]
             items = chosen.drop_duplicates("pair").sort_values("pair")
@@ -737,7 +765,7 @@ def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: 
                     dtype=torch.float64,
                 )
 
-            for measure in MIDPOINT_MEASURES:
+            for measure in measures:
                 if (chosen[measure] == "").any():
                     continue
                 estimate = stats.seed_comparison(
@@ -747,8 +775,36 @@ def midpoint_claims(rows: list[dict], k_max: int, spaces: Sequence[str], seeds: 
                     relative=True,
                     item_images=item_images,
                 )
-                found.append(row(CLAIMS[claim_id], METRICS[measure], estimate, space, subset, names={"k_max": k_max}))
+                metric = METRICS[measure]
+                if claim_id == "editability-penalty-detected":
+                    metric = replace(metric, tolerance=0.0, reason="any detectable penalty: a manipulation check")
+                found.append(row(CLAIMS[claim_id], metric, estimate, space, subset, names={"k_max": k_max}))
     return found
+
+
+def penalty_checks(rows: list[dict], k_max: int, seeds: Sequence[int]) -> list[dict]:
+    """Can each midpoint measure see a known penalty?  k = 1 in W+ against k = 1 in W on every pair
+    (a latent space extended after training loses editability, Tov et al. 2021): the measure passes
+    when its interval lies wholly on W's side of 0 (verdict *agrees* at tolerance 0)."""
+    comparison = ("editability-penalty-detected", "w vs w+", (1, 1, "w+"), (1, 1, "w"))
+    return midpoint_claims(rows, k_max, ["w", "w+"], seeds, comparisons=[comparison], split=False)
+
+
+def editability_claims(
+    rows: list[dict], k_max: int, spaces: Sequence[str], seeds: Sequence[int]
+) -> tuple[list[dict], list[dict]]:
+    """The editability claims in the measures that pass their penalty check (`penalty_checks`, where
+    W and W+ were both inverted), followed by the checks themselves; and, apart, the same comparisons
+    in the measures that fail it: descriptive rows, outside the claims and the family."""
+    if not {"w", "w+"} <= set(spaces):
+        return midpoint_claims(rows, k_max, spaces, seeds), []
+    checks = penalty_checks(rows, k_max, seeds)
+    passed = [check["metric_id"] for check in checks if check["verdict"] == "agrees"]
+    failed = [check["metric_id"] for check in checks if check["verdict"] != "agrees"]
+    descriptive = midpoint_claims(rows, k_max, spaces, seeds, measures=failed) if failed else []
+    for entry in descriptive:
+        entry.update(kind="descriptive", verdict="", qualifier="", p=math.nan, holm="")
+    return midpoint_claims(rows, k_max, spaces, seeds, measures=passed) + checks, descriptive
 
 
 def affine_claims(spectrum_rows: list[dict], regular: str, reduced: str, initial: str | None = None) -> list[dict]:

@@ -7,16 +7,18 @@ import time
 
 import pandas as pd
 import torch
+from pandas.io.formats.style import Styler
 
 from opgan.data import to_float
 from opgan.files import write_csv
 from opgan.interpolate import figure_one_strip
 from opgan.results import read_codes
-from opgan.study import progress
-from opgan.study.classifier import class_of, load_classifier
-from opgan.study.midpoints import MIDPOINT_SCORES, class_pairs, interpolation_measures, midpoint_items
+from opgan.study import claims, findings, plots, progress
+from opgan.study.kept import Side
+from opgan.study.midpoints import MIDPOINT_SCORES, interpolation_measures
 from opgan.study.pages import Page
 from opgan.study.rebuild import write_exact_csv
+from opgan.study.reconstruction import LongBudget
 
 ALPHAS = (0.25, 0.5, 0.75)
 STRIP_TITLES = ["target A", "inversion A", *[f"α = {alpha}" for alpha in ALPHAS], "inversion B", "target B"]
@@ -29,24 +31,25 @@ MEASURE_NAMES = {
 }
 
 
-def pairs_of(page: Page, pairs: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, list[bool | None]]:
-    """The interpolation pairs of the page's test images, the same for every model."""
-    return class_pairs(page.targets.names, pairs, seed)
+def deciding_sides(long: LongBudget) -> list[Side]:
+    """The sides whose midpoints the claims compare, in reading order: k = 1, the largest k and the
+    control in each space."""
+    return sorted(long.sides, key=lambda side: (side[2], side[0], side[1]))
 
 
-def strips(page: Page, pair_index: tuple, shown: int) -> dict[str, torch.Tensor]:
+def strips(page: Page, long: LongBudget, shown: int) -> dict[str, torch.Tensor]:
     """Figure 1 strips (target A, inversion A, three frames, inversion B, target B) of `shown`
     within-class pairs and one cross-class pair, for k = 1 in W and W+, the largest k in W and the
-    control in W (seed 0)."""
-    sweep, inversions = page.sweep, page.inversions
-    first, second, same_class = pair_index
+    control in W (the page's own deciding-budget run of seed 0)."""
+    sweep = page.sweep
+    first, second, same_class = long.measurer.pairs
     within = [i for i, same in enumerate(same_class) if same][:shown]
     across = [i for i, same in enumerate(same_class) if same is False][:1]
     shown_pairs = (within + across) or list(range(min(shown + 1, len(first))))
     sides = [(1, "w", False), (1, "w+", False), (sweep.k_max, "w", False)]
     sides += [(sweep.k_max, "w", True)] if sweep.has_control else []
-    codes = {side: read_codes(inversions.folder(side[0], side[1], control=side[2])).to(sweep.device) for side in sides}
-    targets = to_float(page.targets.images)
+    codes = {side: read_codes(long.folder(side, 0)).to(sweep.device) for side in sides}
+    targets = to_float(long.targets.images)
     found = {}
     for number, index in enumerate(shown_pairs, 1):
         pair = (int(first[index]), int(second[index]))
@@ -60,49 +63,125 @@ def strips(page: Page, pair_index: tuple, shown: int) -> dict[str, torch.Tensor]
     return found
 
 
-def model_sides(page: Page, spaces: list[str]) -> list[tuple[int, int, int, str, bool]]:
-    """(k, trained k, seed, space, control) of every inversion the page measures: every model of the
-    sweep in every space, then the control (k = 1 given the largest k's rows, as many free values,
-    weights trained with k = 1) at every seed."""
-    sweep = page.sweep
-    sides = [(k, k, seed, space, False) for k, seed in sweep.members() for space in spaces]
-    if sweep.has_control:
-        sides += [(sweep.k_max, 1, seed, space, True) for seed in sweep.seeds for space in spaces]
-    return sides
-
-
-def measures(page: Page, spaces: list[str], real: torch.Tensor, pairs: int, seed: int) -> list[dict]:
-    """Midpoint and reconstruction FD-VGG16 and the LPIPS steps along the paths, per model, seed and
-    space, the control included (``interpolation.csv``)."""
-    sweep, inversions, rows = page.sweep, page.inversions, []
-    for k, trained_k, s, space, control in model_sides(page, spaces):
-        start = time.perf_counter()
-        folder = inversions.folder(k, space, s, control)
-        model = sweep.widened(s) if control else sweep.model(k, s)
-        row, _ = interpolation_measures(model, read_codes(folder).to(sweep.device), space, real, pairs, seed)
-        rows.append({"k": k, "trained_k": trained_k, "seed": s, "space": space, **row})
-        progress.done(f"{folder.name}/interpolation-measures", computed=True, seconds=time.perf_counter() - start)
+def measures(page: Page, long: LongBudget, pairs: int, seed: int) -> list[dict]:
+    """Midpoint and reconstruction FD-VGG16 and the LPIPS steps along the paths of the page's own
+    deciding-budget runs, per side, seed and space (``interpolation.csv``)."""
+    sweep, rows = page.sweep, []
+    for side in deciding_sides(long):
+        k, space, control = side
+        for s in long.seeds:
+            start = time.perf_counter()
+            folder = long.folder(side, s)
+            model = sweep.widened(s) if control else sweep.model(k, s)
+            row, _ = interpolation_measures(
+                model, read_codes(folder).to(sweep.device), space, long.measurer.real, pairs, seed
+            )
+            rows.append({"k": k, "trained_k": 1 if control else k, "seed": s, "space": space, **row})
+            progress.done(f"{folder.name}/interpolation-measures", computed=True, seconds=time.perf_counter() - start)
     write_csv(page.results / "interpolation.csv", rows)
     return rows
 
 
-def midpoint_rows(page: Page, spaces: list[str], pair_index: tuple, real: torch.Tensor) -> list[dict]:
-    """Every midpoint's realism score and (for Fashion-MNIST) classifier confidence, per model, seed
-    and space, the control on the same pairs (``midpoints.csv``)."""
-    sweep, inversions, names = page.sweep, page.inversions, page.targets.names
-    classifier = load_classifier(device=sweep.device) if all(class_of(name) for name in names) else None
-    rows = []
-    for k, trained_k, s, space, control in model_sides(page, spaces):  # the control on the same pairs
-        model_name = f"{sweep.name(1, s)} with {sweep.k_max} rows" if control else sweep.name(k, s)
-        folder = inversions.folder(k, space, s, control)
-        model = sweep.widened(s) if control else sweep.model(k, s)
-        codes = read_codes(folder).to(sweep.device)
-        rows += midpoint_items(
-            model, codes, space, pair_index, names, real, classifier,
-            inversion_folder=folder, model=model_name, k=k, trained_k=trained_k, seed=s,
-        )  # fmt: skip
+def midpoint_rows(page: Page, long: LongBudget) -> list[dict]:
+    """Every midpoint's realism score and (for Fashion-MNIST) classifier confidence in the deciding
+    runs (the kept runs, else the page's own), per side, seed and space (``midpoints.csv``)."""
+    rows = [row for side in deciding_sides(long) for run in long.deciding(side) for row in run.midpoints]
     write_exact_csv(page.results / "midpoints.csv", rows)
     return rows
+
+
+def own_midpoint_rows(long: LongBudget) -> list[dict]:
+    """The midpoint rows with the page's own runs in place of the kept runs of their seeds."""
+    rows = []
+    for side in deciding_sides(long):
+        own = {run.seed: run for run in long.own(side)}
+        rows += [row for run in long.deciding(side) for row in own.get(run.seed, run).midpoints]
+    return rows
+
+
+def replication(page: Page, long: LongBudget, found: list[dict]) -> str:
+    """The page's own runs against the kept runs of the same seeds, in words: how far each measure's
+    seed mean moved, and whether an editability verdict would change had the own runs been kept
+    ('' without kept runs)."""
+    if not long.kept:
+        return ""
+    changes = {measure: [] for measure in claims.MIDPOINT_MEASURES}
+    for side in deciding_sides(long):
+        kept = {run.seed: run for run in long.kept_runs(side)}
+        for run in long.own(side):
+            for measure in claims.MIDPOINT_MEASURES:
+                ours = [r[measure] for r in run.midpoints if r[measure] != ""]
+                theirs = [r[measure] for r in kept[run.seed].midpoints if r[measure] != ""]
+                if ours and theirs:
+                    changes[measure].append(100 * (sum(ours) / sum(theirs) - 1))
+    sizes = "; ".join(
+        f"the seed-mean {METRIC_WORDS[m]} by at most {max(abs(c) for c in values):.2g}%"
+        for m, values in changes.items()
+        if values
+    )
+    seeds = sorted({run.seed for side in long.sides for run in long.own(side)})
+    text = f"**Replication.** This page's own runs of training seeds {seeds[0]}–{seeds[-1]} against the kept runs: "
+    text += f"{sizes}. "
+    again, _ = claims.editability_claims(own_midpoint_rows(long), page.sweep.k_max, spaces_of(long), long.kept_seeds)
+    moved = [
+        f"{row['short']} ({row['space']}, {row['subset']}, {row['metric_id']}): {row['verdict']} → {other['verdict']}"
+        for row, other in zip(found, again)
+        if row["verdict"] != other["verdict"]
+    ]
+    if len(again) != len(found):
+        return text + "Had the page's own runs been kept, a different set of measures would pass the penalty check."
+    if not moved:
+        return text + "No editability verdict would change had the page's own runs been kept in their place."
+    return text + "Had the page's own runs been kept, these verdicts would change: " + "; ".join(moved) + "."
+
+
+METRIC_WORDS = {"realism": "realism score", "confidence": "classifier confidence"}
+
+
+def spaces_of(long: LongBudget) -> list[str]:
+    return list(dict.fromkeys(space for _, space, _ in deciding_sides(long)))
+
+
+def trajectory_rows(long: LongBudget) -> list[dict]:
+    """Along each side's inversion (the deciding runs of the snapshot seeds): per snapshot and seed,
+    the mean reconstruction LPIPS-VGG over the test images and the mean midpoint scores over the
+    pairs (``trajectory.csv``)."""
+    rows = []
+    for side in deciding_sides(long):
+        for run in long.deciding(side):
+            if not run.trajectory:
+                continue
+            table = pd.DataFrame(run.trajectory)
+            for fraction, part in table.groupby("fraction"):
+                images, pairs = part[part["image"] != ""], part[part["image"] == ""]
+                rows.append(
+                    {
+                        "side": side_label(side),
+                        "k": side[0],
+                        "trained_k": run.trained_k,
+                        "space": side[1],
+                        "seed": run.seed,
+                        "fraction": fraction,
+                        "steps": int(part["steps"].iloc[0]),
+                        "lpips": images["lpips"].astype(float).mean(),
+                        "realism": pairs["realism"].astype(float).mean(),
+                        **(
+                            {"confidence": pairs["confidence"].astype(float).mean()}
+                            if (pairs["confidence"] != "").all()
+                            else {}
+                        ),
+                    }
+                )
+    write_csv(long.page.results / "trajectory.csv", rows)
+    return rows
+
+
+def side_label(side: Side) -> str:
+    """'k = 1, w', 'W++, w+' / 'the control, w' as the figures name them."""
+    k, space, control = side
+    if control:
+        return f"{'W++' if space == 'w+' else 'the control'}, {space}"
+    return f"k = {k}, {space}"
 
 
 def mean_scores(rows: list[dict]) -> pd.DataFrame:
@@ -124,13 +203,98 @@ def mean_scores(rows: list[dict]) -> pd.DataFrame:
     )
 
 
-def plan(page: Page, spaces: list[str], pairs: int) -> dict[str, dict[str, float]]:
-    """What this page will read back or compute, declared before it starts: the inversions (page 02's,
-    read back), each model's interpolation measures and its midpoint scores."""
-    name = page.inversions.name
-    folders = [name(k, space, seed, control) for k, _, seed, space, control in model_sides(page, spaces)]
+def decide(page: Page, long: LongBudget, midpoints: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The editability claims with their penalty checks (`claims.editability_claims`) on the deciding
+    runs' midpoints, and the descriptive rows of the measures that failed their check, written to
+    ``descriptive-{notebook}.csv`` beside the claims (none: no file)."""
+    decided, descriptive = claims.editability_claims(midpoints, page.sweep.k_max, spaces_of(long), long.deciding_seeds)
+    path = page.results / f"descriptive-{page.notebook}.csv"
+    if descriptive:
+        write_exact_csv(path, descriptive)
+    else:
+        path.unlink(missing_ok=True)
+    return decided, descriptive
+
+
+def penalty_report(decided: list[dict], descriptive: list[dict]) -> list:
+    """What the page shows of the penalty checks: their sentences, their table and the descriptive
+    rows of the measures that failed."""
+    from IPython.display import Markdown
+
+    checks = [row for row in decided if row["claim_id"] == "editability-penalty-detected"]
+    shown = [Markdown(penalty_text(checks))] + ([penalty_table(checks)] if checks else [])
+    return shown + ([descriptive_table(descriptive)] if descriptive else [])
+
+
+def claims_note(long: LongBudget) -> str:
+    """What the editability verdicts rest on, for the claims table."""
+    steps = long.steps or long.page.inversion.steps
+    pairs = len(long.measurer.pairs[0])
+    seeds = len(long.deciding_seeds)
+    return (
+        f"midpoints of the {steps}-step codes, {seeds} training seeds; {pairs} pairs of {len(long.targets)} test images"
+    )
+
+
+def penalty_text(checks: list[dict]) -> str:
+    """Each midpoint measure's penalty check in words: whether it sees the loss of editability of
+    k = 1 in W+ against k = 1 in W, and so whether it may decide a claim."""
+    if not checks:
+        return "No penalty check: it needs k = 1 inverted in both W and W+."
+    lines = []
+    for check in checks:
+        measure = findings.metric_of(check).name
+        passed = check["verdict"] == "agrees"
+        outcome = (
+            "it sees the penalty and decides the claims below"
+            if passed
+            else "it does not see the penalty, so its rows are description only, outside the claims and the family"
+        )
+        lines.append(f"- **{measure}**: {findings.size_text(check)} ({findings.verdict_text(check)}): {outcome}.")
+    return "\n".join(lines)
+
+
+def penalty_table(checks: list[dict]) -> Styler:
+    return plots.table(
+        [
+            {
+                "measure": findings.metric_of(c).name,
+                "k = 1 in W / k = 1 in W+ [95% CI]": findings.interval(c),
+                "seeds": c["seeds"],
+                "pairs": c["images"],
+                "sees the penalty": "yes" if c["verdict"] == "agrees" else "no",
+            }
+            for c in checks
+        ],
+        caption="The penalty check of each midpoint measure: the mean midpoint score of k = 1 in W over that of k = 1 "
+        "in W+ at the deciding budget (above 1: the measure sees W+'s loss of editability), over every pair.",
+    )
+
+
+def descriptive_table(rows: list[dict]) -> Styler:
+    return plots.table(
+        [
+            {
+                "comparison": findings.label(r, short=True),
+                "paper's side / other [95% CI]": findings.interval(r),
+                "paper's side": r["candidate"],
+                "other": r["baseline"],
+            }
+            for r in rows
+        ],
+        caption="Description only, in the measures that failed their penalty check: the editability comparisons, "
+        "each the paper's side's mean midpoint score as a multiple of the other's (no verdict).",
+    )
+
+
+def plan(page: Page, long: LongBudget, pairs: int) -> dict[str, dict[str, float]]:
+    """What this page will read back or compute, declared before it starts: the deciding-budget
+    inversions (page 02's, read back), each one's interpolation measures and midpoint scores."""
+    name = long.inversions.name
+    label = "check-" if long.steps else ""
+    folders = [name(k, space, seed, control, label) for k, space, control in long.sides for seed in long.seeds]
     return {
-        "inversions": {folder: len(page.targets) * page.inversion.steps for folder in folders},
+        "inversions": long.plan(),
         "interpolation measures": {f"{folder}/interpolation-measures": pairs for folder in folders},
         "midpoint scores": {f"{folder}/{MIDPOINT_SCORES}": pairs for folder in folders},
     }

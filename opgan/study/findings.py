@@ -315,12 +315,20 @@ def findings(rows: Sequence[dict]) -> list[str]:
             text += f"; the control against the same bars: {_count(control)}"
         sentences.append(text + ".")
     editability = [r for r in rows if r["claim_id"] == "editability-kept"]
-    if editability:
+    checks = [r for r in rows if r["claim_id"] == "editability-penalty-detected"]
+    failed = [metric_of(r).name for r in checks if r["verdict"] != "agrees"]
+    if editability or checks:
+        measures = sorted({metric_of(r).name for r in editability})
         text = (
             "**Editability kept** (midpoints between inverted images as realistic at the largest k as at k = 1): "
-            f"{_count(editability)} of {len(editability)} comparisons (two measures, W and W+, within- and "
-            "cross-class pairs)"
+            f"{_count(editability) or 'no comparison'} of {len(editability)} comparisons"
+            + (f" ({' and '.join(measures)}, W and W+, within- and cross-class pairs)" if measures else "")
         )
+        if failed:
+            text += (
+                f"; the {' and the '.join(failed)} could not see the known loss of editability in W+ "
+                "(the penalty check) and decide nothing"
+            )
         for claim_id, words in (
             ("editability-rows-vs-control", "rows before training against W++"),
             ("editability-head-to-head", "the largest k in W against k = 1 in W+"),

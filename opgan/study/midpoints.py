@@ -112,6 +112,63 @@ def midpoint_items(
 
 
 @torch.no_grad()
+def trajectory_items(
+    G: Generator,
+    snapshots: dict[int, torch.Tensor],
+    steps: int,
+    space: str,
+    targets: torch.Tensor,
+    pairs: tuple[torch.Tensor, torch.Tensor, list[bool | None]],
+    real_features: torch.Tensor,
+    classifier=None,
+    names: list[str] | None = None,
+    **labels,
+) -> list[dict]:
+    """Along one inversion: at each snapshot (steps done -> codes [N, ...]; the end included), one row
+    per image with its reconstruction's LPIPS-VGG and PSNR against `targets`, and one per pair with
+    its `midpoint_scores`; `labels` are copied into every row."""
+    from opgan.invert import reconstruction_metrics
+
+    device = G.mapping.w_avg.device
+    names = names or [str(index) for index in range(len(targets))]
+    rows = []
+    for done, codes in sorted(snapshots.items()):
+        codes = codes.to(device)
+        at = {"fraction": done / steps, "steps": done}
+        metrics = reconstruction_metrics(G.synthesize(codes, space).clamp(-1, 1), targets.to(device), "vgg")
+        for index, name in enumerate(names):
+            rows.append(
+                {
+                    **at,
+                    "image": name,
+                    "pair": "",
+                    **labels,
+                    "space": space,
+                    "lpips": metrics["lpips"][index].item(),
+                    "psnr": metrics["psnr"][index].item(),
+                    "realism": "",
+                    "confidence": "",
+                }
+            )
+        scores = midpoint_scores(G, codes, space, pairs, real_features, classifier)
+        for index in range(len(pairs[0])):  # the pair's images: the midpoint rows' `pair`
+            rows.append(
+                {
+                    **at,
+                    "image": "",
+                    "pair": index,
+                    **labels,
+                    "space": space,
+                    "lpips": "",
+                    "psnr": "",
+                    "realism": scores["realism"][index].item(),
+                    "confidence": scores["confidence"][index].item() if "confidence" in scores else "",
+                }
+            )
+    return rows
+
+
+@torch.no_grad()
 def midpoint_realism(
     G: Generator, codes: torch.Tensor, space: str, real: torch.Tensor, pairs: int | None = None, seed: int = 0
 ) -> dict:

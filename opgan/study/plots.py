@@ -230,6 +230,57 @@ def interpolation_measures(measures: list[dict], ks: Iterable[int], spaces: Iter
     return fig
 
 
+SIDE_COLORS = {"k = 1": "tab:gray", "trained": "tab:blue", "control": "tab:red"}
+
+
+@styled
+def trajectory(rows: list[dict]) -> plt.Figure:
+    """Editability against reconstruction along the inversions: for each side (k = 1, the largest k,
+    the control; W solid, W+ dashed), the mean midpoint score against the mean reconstruction
+    LPIPS-VGG at 25, 50, 75 and 100% of the steps (rows of `editability.trajectory_rows`), seed means
+    joined in step order and every seed a faint dot; one panel per midpoint measure.  Read at one
+    LPIPS: which side's midpoints are more realistic at equal reconstruction quality."""
+    table = pd.DataFrame(rows)
+    measures = [m for m in ("realism", "confidence") if m in table and table[m].notna().all()]
+    fig, axes = plt.subplots(1, len(measures), figsize=(MAX_WIDTH, 4.6), layout="constrained", squeeze=False)
+    labels = {"realism": "mean midpoint realism score ↑", "confidence": "mean midpoint classifier confidence ↑"}
+    for ax, measure in zip(axes[0], measures):
+        for side, part in table.groupby("side", sort=False):
+            first = part.iloc[0]
+            kind = "control" if first["trained_k"] != first["k"] else ("k = 1" if first["k"] == 1 else "trained")
+            color, dashed = SIDE_COLORS[kind], first["space"] == "w+"
+            marker = "s" if dashed else "o"
+            hollow = dict(markerfacecolor="white", markeredgewidth=1.5) if kind == "control" else {}
+            ax.plot(part["lpips"], part[measure], color=color, marker=marker, linestyle="none", alpha=0.3, markersize=4)
+            means = part.groupby("fraction")[["lpips", measure]].mean().sort_index()
+            ax.plot(
+                means["lpips"],
+                means[measure],
+                color=color,
+                marker=marker,
+                linestyle="--" if dashed else "-",
+                markersize=7,
+                label=side,
+                **hollow,
+            )
+            # the first snapshot of each line carries its fraction, the last its end
+            for fraction in (means.index[0], means.index[-1]):
+                ax.annotate(
+                    f"{fraction:.0%}",
+                    (means["lpips"][fraction], means[measure][fraction]),
+                    textcoords="offset points",
+                    xytext=(5, 4),
+                    fontsize=8,
+                    color=color,
+                )
+        ax.set_xscale("log")
+        ax.set_xlabel("mean reconstruction LPIPS-VGG at the snapshot ↓ (log)")
+        ax.set_ylabel(labels[measure])
+        ax.grid(alpha=0.3)
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
+    return fig
+
+
 @styled
 def reconstruction_vs(
     rows: list[dict], control: list[dict] | None = None, metrics: Iterable[str] = ("psnr", "ssim", "lpips")

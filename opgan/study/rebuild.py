@@ -91,7 +91,11 @@ def _editability(results: Path, page_rows: list[dict]) -> list[dict]:
     k_max = max(r["k"] for r in rows)
     spaces = list(dict.fromkeys(r["space"] for r in rows))
     seeds = sorted({r["seed"] for r in rows if r["trained_k"] == k_max})
-    return claims.midpoint_claims(rows, k_max, spaces, seeds)
+    if not any(r["claim_id"] == "editability-penalty-detected" for r in page_rows):
+        # a page that ran no penalty check (one space only, or a book built before the check existed)
+        # decided in every measure
+        return claims.midpoint_claims(rows, k_max, spaces, seeds)
+    return claims.editability_claims(rows, k_max, spaces, seeds)[0]
 
 
 def _affine(results: Path, page_rows: list[dict]) -> list[dict]:

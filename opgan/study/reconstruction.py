@@ -4,8 +4,11 @@ reconstruction claims, with the same claims decided at both budgets."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from pandas.io.formats.style import Styler
@@ -15,10 +18,11 @@ from opgan.files import write_csv, write_text
 from opgan.results import read_records, read_results, read_table, reconstructions
 from opgan.study import claims, findings, plots
 from opgan.study.heldout import out_of_domain_images
+from opgan.study.kept import Measurer, Run, StaleKeptRun, measurer_for, with_snapshots
 from opgan.study.pages import Page
 from opgan.study.rebuild import DECIDING_RUNS, write_exact_csv
 from opgan.study.stats import summarize
-from opgan.study.sweep import Sweep
+from opgan.study.sweep import ExperimentError, Sweep, SweepInversions
 
 Side = claims.Side
 
@@ -163,52 +167,205 @@ class OutOfDomain:
         return found
 
 
+BUDGET_PARAMETERS = (
+    "spaces",
+    "check_images",
+    "check_steps",
+    "check_seeds",
+    "control",
+    "pairs",
+    "fd_images",
+    "kept",
+    "kept_seeds",
+    "compute_kept",
+)
+
+
 @dataclass
 class LongBudget:
-    """The first `images` test images inverted again with `steps` steps by the claims' sides at the
-    first `seeds` training seeds; the reconstruction claims are decided on these.  Without a long
-    budget (images or steps 0) the scale's own protocol decides."""
+    """The deciding budget: the first `images` test images inverted again with `steps` steps by the
+    claims' sides; the reconstruction and editability claims are decided on it.  The page computes
+    the first `seeds` training seeds itself; with `kept` (a folder of kept runs, `opgan.study.kept`)
+    the claims rest on the kept runs of the first `kept_seeds` seeds instead, and the page's own runs
+    replicate the kept ones.  Without a long budget (images or steps 0) the scale's own protocol
+    decides."""
 
     page: Page
     comparisons: list[claims.Comparison]
     steps: int
     seeds: list[int]
     targets: ImageSet
+    inversions: SweepInversions | None = None  # the deciding budget's settings on `targets`, with snapshots
+    kept: Path | None = None
+    kept_seeds: list[int] = field(default_factory=list)
+    compute_kept: bool = False  # compute a missing or stale kept run (else it is an error)
+    pairs: int = 0
+    fd_images: int = 0
+    _measurer: Measurer | None = None
+    _runs: dict = field(default_factory=dict)  # (own or kept, side) -> [Run per seed]
 
     @classmethod
-    def of(cls, page: Page, spaces: list[str], images: int, steps: int, seeds: int, control: bool) -> LongBudget:
+    def of(
+        cls,
+        page: Page,
+        spaces: list[str],
+        images: int,
+        steps: int,
+        seeds: int,
+        control: bool,
+        pairs: int = 0,
+        fd_images: int = 0,
+        kept: str = "",
+        kept_seeds: int = 0,
+        compute_kept: bool = False,
+    ) -> LongBudget:
         sweep = page.sweep
         comparisons = claims.reconstruction_comparisons(sweep.k_max, spaces, control) if sweep.has_control else []
         long_budget = bool(images and steps)
-        targets = page.targets.subset(list(range(min(images, len(page.targets))))) if long_budget else page.targets
-        return cls(page, comparisons, steps if long_budget else 0, sweep.seeds[:seeds], targets)
+        if not long_budget:  # the scale's own protocol decides, on its sweep's inversions
+            return cls(
+                page,
+                comparisons,
+                0,
+                sweep.seeds[:seeds],
+                page.targets,
+                page.inversions,
+                None,
+                [],
+                False,
+                pairs,
+                fd_images,
+            )
+        targets = page.targets.subset(list(range(min(images, len(page.targets)))))
+        config = dataclasses.replace(page.inversion, steps=steps)
+        inversions = with_snapshots(
+            SweepInversions(sweep, targets, config, page.inversions.cache, page.inversions.batch)
+        )
+        if kept and kept_seeds < 2:
+            raise ExperimentError(f"kept runs decide over training seeds: kept_seeds must be >= 2, got {kept_seeds}")
+        return cls(
+            page,
+            comparisons,
+            steps,
+            sweep.seeds[:seeds],
+            targets,
+            inversions,
+            Path(kept) if kept else None,
+            list(range(kept_seeds)) if kept else [],
+            compute_kept,
+            pairs,
+            fd_images,
+        )
+
+    @classmethod
+    def from_parameters(cls, page: Page, parameters: Mapping[str, Any]) -> LongBudget:
+        """`of` with the parameters a notebook declares, taken from its namespace (``globals()``, as
+        `pages.page_from`): spaces, check_images, check_steps, check_seeds, control, pairs, fd_images,
+        kept, kept_seeds, compute_kept."""
+        given = {name: parameters[name] for name in BUDGET_PARAMETERS if name in parameters}
+        return cls.of(
+            page,
+            given["spaces"],
+            given["check_images"],
+            given["check_steps"],
+            given["check_seeds"],
+            given.get("control", True),
+            given.get("pairs", 0),
+            given.get("fd_images", 0),
+            given.get("kept", ""),
+            given.get("kept_seeds", 0),
+            given.get("compute_kept", False),
+        )
 
     @property
     def sides(self) -> list[Side]:
         return sorted({side for c in self.comparisons for side in (c.baseline, c.candidate)})
 
+    @property
+    def deciding_seeds(self) -> list[int]:
+        """The training seeds the claims rest on: the kept runs', else the page's own."""
+        return self.kept_seeds or self.seeds
+
+    @property
+    def measurer(self) -> Measurer:
+        """How a run is inverted and measured (the pairs, the real reference and the classifier are
+        made on first use)."""
+        if self._measurer is None:
+            self._measurer = measurer_for(
+                self.inversions,
+                self.pairs,
+                self.fd_images,
+                self.page.seed,
+                snapshot_seeds=len(self.seeds) if self.steps else 0,
+                label="check-" if self.steps else "",
+            )
+        return self._measurer
+
+    def own(self, side: Side) -> list[Run]:
+        """The page's own runs of `side` (its first seeds), measured."""
+        key = ("own", side)
+        if key not in self._runs:
+            self._runs[key] = [self.measurer.measure(side, seed) for seed in self.seeds]
+        return self._runs[key]
+
+    def kept_runs(self, side: Side) -> list[Run]:
+        """The kept runs of `side`; a missing or stale one is computed (`compute_kept`) or an error."""
+        key = ("kept", side)
+        if key not in self._runs:
+            runs = []
+            for seed in self.kept_seeds:
+                try:
+                    runs.append(self.measurer.read(side, seed, self.kept))
+                except StaleKeptRun:
+                    if not self.compute_kept:
+                        raise
+                    self.measurer.keep(side, seed, self.kept)
+                    runs.append(self.measurer.read(side, seed, self.kept))
+            self._runs[key] = runs
+        return self._runs[key]
+
+    def deciding(self, side: Side) -> list[Run]:
+        """The runs the claims rest on: the kept ones, else the page's own."""
+        return self.kept_runs(side) if self.kept else self.own(side)
+
     def folder(self, side: Side, seed: int) -> Path:
         k, space, control = side
-        return self.page.inversions.folder(
-            k, space, seed, control, target_set=self.targets, label="check-", steps=self.steps
-        )
+        return self.inversions.folder(k, space, seed, control, label="check-" if self.steps else "")
+
+    def plan(self) -> dict[str, float]:
+        """The inversions of this budget the page will run (folder name -> image-steps): its own runs
+        and, with `compute_kept`, the kept runs not yet kept."""
+        if not self.steps:
+            return {}
+        name, cost = self.inversions.name, len(self.targets) * self.steps
+        work = {
+            name(k, space, seed, control, "check-"): cost for k, space, control in self.sides for seed in self.seeds
+        }
+        if self.kept and self.compute_kept:
+            naming = Measurer(self.inversions, (), None)  # names only: no pairs or reference needed
+            work |= {
+                name(k, space, seed, control, "check-"): cost
+                for k, space, control in self.sides
+                for seed in self.kept_seeds
+                if not naming.is_kept((k, space, control), seed, self.kept)
+            }
+        return work
 
     def rows(self, side: Side) -> list[list[dict]]:
-        """Long-budget results of `side` per seed (the scale's protocol's, without a long budget)."""
+        """Deciding results of `side` per seed (the scale's protocol's, without a long budget)."""
         if not self.steps:
             return self.short_rows(side)
-        return [read_results(self.folder(side, seed)) for seed in self.seeds]
+        return [run.results for run in self.deciding(side)]
 
     def short_rows(self, side: Side) -> list[list[dict]]:
         return self.page.inversions.rows(*side)
 
-    def kept(self) -> list[Path]:
-        """Writes the per-image results of every deciding run (one CSV per side and seed, named like
-        ``scripts/protocol_check.py``'s kept runs) into the page's ``deciding-runs/``, so that every
-        claim of this budget can be rebuilt from committed files (`opgan.study.rebuild`); returns
-        the files."""
+    def write_deciding_runs(self) -> list[Path]:
+        """Writes the per-image results of every deciding run (one CSV per side and seed) into the
+        page's ``deciding-runs/``, so that every claim of this budget can be rebuilt from committed
+        files (`opgan.study.rebuild`); returns the files."""
         folder, written = self.page.results / DECIDING_RUNS, []
-        seeds = self.seeds if self.steps else self.page.sweep.seeds
+        seeds = self.deciding_seeds if self.steps else self.page.sweep.seeds
         steps = self.steps or self.page.inversion.steps
         for side in self.sides:
             for seed, rows in zip(seeds, self.rows(side)):
@@ -220,7 +377,7 @@ class LongBudget:
         return written
 
     def records(self) -> dict[str, dict[str, torch.Tensor]]:
-        """Per-step records of each side's long-budget run at the first seed."""
+        """Per-step records of each side's own run at the first seed."""
         return {
             (f"{control_name(space)}, {space}" if control else f"k = {k}, {space}"): read_records(
                 self.folder((k, space, control), 0)
@@ -234,9 +391,63 @@ class LongBudget:
         if not self.comparisons:
             return []
         found = claims.deciding_claims(self.comparisons, self.rows)
+        seeds = f", kept runs of {len(self.kept_seeds)} training seeds" if self.kept else ""
         for row in found:  # what each verdict rests on, into the claims table
-            row["note"] = f"{self.steps or self.page.inversion.steps}-step inversions"
+            row["note"] = f"{self.steps or self.page.inversion.steps}-step inversions{seeds}"
         return found
+
+    def replicated(self, side: Side) -> list[list[dict]]:
+        """The deciding results of `side` with the page's own runs in place of the kept runs of the
+        same seeds: what the claims would be decided on had the book kept its own runs."""
+        own = {run.seed: run.results for run in self.own(side)}
+        return [own.get(run.seed, run.results) for run in self.kept_runs(side)]
+
+    def replication(self) -> list[dict]:
+        """The page's own runs against the kept runs of the same seeds, per side and seed: the largest
+        difference of an image's LPIPS-VGG (relative) and PSNR (dB), and of the seed means
+        (``replication.csv``); [] without kept runs."""
+        if not (self.kept and self.steps):
+            return []
+        found = []
+        for side in self.sides:
+            kept = {run.seed: run for run in self.kept_runs(side)}
+            for run in self.own(side):
+                if run.seed not in kept:
+                    continue
+                ours = {r["image"]: r for r in run.results}
+                theirs = {r["image"]: r for r in kept[run.seed].results}
+                images = sorted(ours)
+                lpips_ratio = [ours[i]["lpips"] / theirs[i]["lpips"] - 1 for i in images]
+                psnr_gap = [ours[i]["psnr"] - theirs[i]["psnr"] for i in images]
+                mean = lambda rows, m: sum(r[m] for r in rows.values()) / len(rows)  # noqa: E731
+                found.append(
+                    {
+                        "side": side_name(side),
+                        "seed": run.seed,
+                        "images": len(images),
+                        "largest image LPIPS-VGG change (%)": 100 * max(lpips_ratio, key=abs),
+                        "largest image PSNR change (dB)": max(psnr_gap, key=abs),
+                        "seed-mean LPIPS-VGG change (%)": 100 * (mean(ours, "lpips") / mean(theirs, "lpips") - 1),
+                        "seed-mean PSNR change (dB)": mean(ours, "psnr") - mean(theirs, "psnr"),
+                        "kept on": kept[run.seed].record.get("processor", ""),
+                        "own on": run.record.get("processor", ""),
+                    }
+                )
+        write_csv(self.page.results / "replication.csv", found)
+        return found
+
+    def replication_verdicts(self) -> list[str]:
+        """The reconstruction claims whose verdict would change had the page's own runs replaced the
+        kept runs of their seeds ('claim: verdict → verdict'); [] when none would."""
+        if not (self.kept and self.steps and self.comparisons):
+            return []
+        kept = claims.deciding_claims(self.comparisons, self.rows)
+        own = claims.deciding_claims(self.comparisons, self.replicated)
+        return [
+            f"{findings.label(a, short=True)}: {a['verdict']} → {b['verdict']}"
+            for a, b in zip(kept, own)
+            if a["verdict"] != b["verdict"]
+        ]
 
     def at_every_budget(self, images: int, paper_protocol: list[dict] | None = None) -> list[dict]:
         """The reconstruction claims (LPIPS-VGG) decided on the 150-step sweep, at the deciding budget
@@ -248,7 +459,7 @@ class LongBudget:
             return []
         page = self.page
         short = f"{page.inversion.steps} steps, {len(page.sweep.seeds)} seeds × {images} images"
-        deciding = f"{self.steps} steps, {len(self.seeds)} seeds × {len(self.targets)} images"
+        deciding = f"{self.steps} steps, {len(self.deciding_seeds)} seeds × {len(self.targets)} images"
         decided = {
             short: claims.reconstruction_claims(self.comparisons, self.short_rows),
             deciding: claims.reconstruction_claims(self.comparisons, self.rows),
@@ -271,6 +482,12 @@ class LongBudget:
             check.append(entry)
         write_csv(page.results / "protocol_check.csv", check)
         return check
+
+
+def side_name(side: Side) -> str:
+    """A deciding side in words: 'k = 64, w', 'W++ (the control), w+'."""
+    k, space, control = side
+    return f"{control_name(space)}, {space}" if control else f"k = {k}, {space}"
 
 
 def budget_agreement(check: list[dict]) -> str:
@@ -338,6 +555,45 @@ def out_of_domain_table(ood: OutOfDomain) -> Styler:
     )
 
 
+def replication_report(long: LongBudget) -> list:
+    """What the page shows of the replication check (`LongBudget.replication`): its sentence and its
+    table; nothing without kept runs."""
+    from IPython.display import Markdown
+
+    replication = long.replication()
+    return [Markdown(replication_text(long, replication)), replication_table(replication)] if replication else []
+
+
+def replication_text(long: LongBudget, replication: list[dict]) -> str:
+    """The replication check in words: how far the page's own runs are from the kept runs of the same
+    seeds, and whether a verdict would change had its own runs been kept."""
+    largest = lambda column: max(abs(r[column]) for r in replication)  # noqa: E731
+    seeds = sorted({r["seed"] for r in replication})
+    processors = sorted({r["kept on"] for r in replication}), sorted({r["own on"] for r in replication})
+    same = processors[0] == processors[1]
+    text = (
+        f"**Replication.** This page's own runs of training seeds {seeds[0]}–{seeds[-1]} against the kept runs of "
+        f"the same seeds ({'both on ' + ', '.join(processors[1]) if same else 'kept on ' + ', '.join(processors[0])}"
+        f"{'' if same else ', recomputed on ' + ', '.join(processors[1])}): a seed's mean LPIPS-VGG differs by at "
+        f"most {largest('seed-mean LPIPS-VGG change (%)'):.2g}% and its mean PSNR by at most "
+        f"{largest('seed-mean PSNR change (dB)'):.2g} dB; one image's LPIPS-VGG by at most "
+        f"{largest('largest image LPIPS-VGG change (%)'):.2g}%, its PSNR by at most "
+        f"{largest('largest image PSNR change (dB)'):.2g} dB. "
+    )
+    changed = long.replication_verdicts()
+    if not changed:
+        return text + "No reconstruction verdict would change had the page's own runs been kept in their place."
+    return text + "Had the page's own runs been kept, these verdicts would change: " + "; ".join(changed) + "."
+
+
+def replication_table(replication: list[dict]) -> Styler:
+    return plots.table(
+        replication,
+        caption="The page's own deciding-budget runs against the kept runs of the same training seeds: the largest "
+        "change of one image and the change of the seed mean (own − kept).",
+    )
+
+
 def budget_table(check: list[dict]) -> Styler:
     return plots.table(
         check,
@@ -346,7 +602,7 @@ def budget_table(check: list[dict]) -> Styler:
     )
 
 
-def plan(page: Page, spaces: list[str], out_of_domain: int, check_seeds: int, check_images: int, check_steps: int):
+def plan(page: Page, spaces: list[str], out_of_domain: int, check_seeds: int, long: LongBudget) -> dict:
     """The inversions this page will run (folder name -> image-steps), declared before it starts."""
     sweep, name, steps = page.sweep, page.inversions.name, page.inversion.steps
     images = len(page.targets)
@@ -358,11 +614,4 @@ def plan(page: Page, spaces: list[str], out_of_domain: int, check_seeds: int, ch
         for side in out_of_domain_sides(sweep).values()
         for seed in sweep.seeds[:check_seeds]
     }
-    long = LongBudget.of(page, spaces, check_images, check_steps, check_seeds, page.control)
-    if long.steps:
-        work |= {
-            name(k, space, seed, control, "check-"): len(long.targets) * long.steps
-            for k, space, control in long.sides
-            for seed in long.seeds
-        }
-    return {"inversions": work}
+    return {"inversions": work | long.plan()}

@@ -192,10 +192,11 @@ def seed_comparison(
             clusters = len(torch.unique(torch.as_tensor(item_images)))
         components.append((_clustered_variance(influence, item_images, draws, seed), clusters - 1))
     variance = sum(v for v, _ in components)
-    if not components or variance <= 0:
+    if not components:
         raise ValueError("one seed and one item per side: no interval can be made")
-    df = variance**2 / sum(v**2 / d for v, d in components if v > 0)
-    half = _t_quantile(level, df) * math.sqrt(variance)
+    # values that do not vary at all (a blind measure) leave nothing uncertain: a zero-width interval
+    df = variance**2 / sum(v**2 / d for v, d in components if v > 0) if variance > 0 else math.inf
+    half = _t_quantile(level, df) * math.sqrt(variance) if variance > 0 else 0.0
     if relative:  # the log of the ratio of means, signed like the difference
         value = math.log(cand_mean / base_mean)
     else:
@@ -302,8 +303,10 @@ def threshold_comparison(
 def _check_rule(rule: str, tolerance: float) -> None:
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
-    if tolerance < 0 or (tolerance == 0 and rule != "threshold"):
-        raise ValueError(f"tolerance must be > 0 (>= 0 against a bar), got {tolerance}")
+    # a zero tolerance is a bar at 0 (the threshold rule) or, for "better", a manipulation check that
+    # asks for any detectable difference; "kept" within 0 could never agree
+    if tolerance < 0 or (tolerance == 0 and rule == "kept"):
+        raise ValueError(f"tolerance must be > 0 (>= 0 against a bar or for a check), got {tolerance}")
 
 
 def verdict(estimate: Estimate, tolerance: float, rule: str = "better") -> str:

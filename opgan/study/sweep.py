@@ -28,7 +28,7 @@ from opgan.metrics import fd_vgg16, vgg16_features
 from opgan.networks import Generator, ModelConfig
 from opgan.presets import PRESETS
 from opgan.results import read_results
-from opgan.study.cache import cached_inversion, cached_value, file_sha256, source_hash
+from opgan.study.cache import cached_inversion, cached_value, file_sha256, inversion_cache_key, source_hash
 from opgan.study.heldout import held_out_images
 from opgan.study.registry import ABLATION_MODELS, RECIPE_LABELS, ModelSpec
 from opgan.train import train
@@ -293,22 +293,41 @@ class SweepInversions:
     ) -> Path:
         """The inversion by the (k, seed) model in `space` (of `target_set`, default the targets);
         control: by the k = 1 model of that seed driven by k_max rows (the equal-latent-size control)."""
-        sweep = self.sweep
-        config = dataclasses.replace(self.inversion, space=space, steps=steps or self.inversion.steps)
-        model = sweep.widened(seed) if control else sweep.model(k, seed)
-        name = self.name(k, space, seed, control, label)
-        checkpoint = sweep.path(1 if control else k, seed)
+        model, config, checkpoint = self._setup(k, space, seed, control, steps)
         folder, reused = cached_inversion(
             model,
             self.targets if target_set is None else target_set,
             config,
             self.cache,
-            name,
+            self.name(k, space, seed, control, label),
             checkpoint,
             batch=self.batch,
         )
         self.cache_use["reused" if reused else "computed"] += 1
         return folder
+
+    def key(
+        self,
+        k: int,
+        space: str,
+        seed: int = 0,
+        control: bool = False,
+        target_set: ImageSet | None = None,
+        steps: int | None = None,
+    ) -> dict:
+        """What the inversion `folder` names is computed from (its cache key), without running it."""
+        model, config, checkpoint = self._setup(k, space, seed, control, steps)
+        return inversion_cache_key(model, self.targets if target_set is None else target_set, config, checkpoint)
+
+    def _setup(
+        self, k: int, space: str, seed: int, control: bool, steps: int | None
+    ) -> tuple[Generator, InversionConfig, Path]:
+        """The model, the settings and the model file of an inversion (the control: the k = 1 model of
+        that seed driven by k_max rows)."""
+        sweep = self.sweep
+        config = dataclasses.replace(self.inversion, space=space, steps=steps or self.inversion.steps)
+        model = sweep.widened(seed) if control else sweep.model(k, seed)
+        return model, config, sweep.path(1 if control else k, seed)
 
     def rows(self, k: int, space: str, control: bool = False) -> list[list[dict]]:
         """The result rows of every training seed (a list per seed) of k = 1 or k_max."""
