@@ -15,6 +15,8 @@ minutes on a 2-core CPU): the 48 runs take about 2.5 hours, minutes on a GPU.
     .venv/bin/python scripts/kept_runs.py --status           (which runs are kept, stale or missing)
     .venv/bin/python scripts/kept_runs.py --seeds 3 4 --commit
     .venv/bin/python scripts/kept_runs.py --device cuda --cache /tmp/kept
+    .venv/bin/python scripts/kept_runs.py --variant images=300000 --seeds 0 1 2   (a dose-response length)
+    .venv/bin/python scripts/kept_runs.py --variant recipe=gamma0.01 --sides trained --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -43,6 +45,21 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=256, help="interpolation pairs (_config.yml 'pairs')")
     parser.add_argument("--fd-images", type=int, default=1000, help="real reference images (_config.yml 'fd_images')")
     parser.add_argument("--spaces", nargs="+", default=["w", "w+"], choices=["w", "w+"])
+    parser.add_argument(
+        "--variant",
+        nargs="+",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="models of a variant of the sweep (ModelSpec fields): images=150000 (a dose-response length), "
+        "recipe=gamma0.01",
+    )
+    parser.add_argument(
+        "--sides",
+        choices=["all", "trained"],
+        default="all",
+        help="all: k = 1, the largest k and the control; trained: the largest k only (e.g. a recipe variant "
+        "judged against the base sweep's control)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--cache", default="runs/kept-runs", help="the inversions themselves (this machine only)")
     parser.add_argument("--kept", default=f"book/results/{KEPT_RUNS}", help="the kept runs (commit them)")
@@ -55,14 +72,20 @@ def main() -> None:
     args = parser.parse_args()
 
     k_small, k_large = args.ks
-    sweep = Sweep(args.scale, [k_small, k_large], [0, *args.seeds], args.checkpoints, device=args.device).require()
+    variant = {
+        field: int(value) if value.isdigit() else value for field, value in (v.split("=", 1) for v in args.variant)
+    }
+    sweep = Sweep(args.scale, [k_small, k_large], [0, *args.seeds], args.checkpoints, args.device, [variant])
+    sweep.require()
     targets = sweep.held_out(args.images, part="test")
     config = dataclasses.replace(inversion_config(args.scale, seed=0), steps=args.steps)
     batch = PRESETS[args.scale]["invert_batch"]
-    inversions = with_snapshots(SweepInversions(sweep, targets, config, args.cache, batch))
+    inversions = with_snapshots(SweepInversions(sweep, targets, config, args.cache, batch, variant))
     measurer = measurer_for(inversions, args.pairs, args.fd_images, 0, args.snapshot_seeds)
     comparisons = reconstruction_comparisons(k_large, args.spaces, control=True)
     sides = sorted({side for c in comparisons for side in (c.baseline, c.candidate)})
+    if args.sides == "trained":
+        sides = [side for side in sides if side[0] == k_large and not side[2]]
     runs = [(side, seed) for seed in args.seeds for side in sides]
 
     for side, seed in runs:

@@ -371,7 +371,7 @@ def _count(rows: Sequence[dict]) -> str:
 
 def holm_sentence(rows: Sequence[dict]) -> str:
     """'N of M decisive verdicts survive Holm's correction over the F rows of the family.'"""
-    family = [r for r in rows if in_family(r)]
+    family = [r for r in rows if in_family(r) and claim_of(r).family == "claims"]
     decisive = [r for r in family if r.get("holm")]
     survive = sum(r["holm"] == "survives" for r in decisive)
     return (

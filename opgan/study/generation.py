@@ -94,9 +94,44 @@ def recipe_quality(
     return features, rows, samples
 
 
+def widened_features(sweep: Sweep, real: torch.Tensor, cache: str) -> dict[tuple[str, int, int], torch.Tensor]:
+    """Sample features of each seed's k = 1 model driven by the largest k's rows, every row an
+    independent draw (as the trained largest k samples): did training with rows change the
+    generator, or does any k = 1 model sample as well with that many rows?  Keyed like the recipe
+    features, (claims.WIDENED, k_max, seed); empty without a control."""
+    if not sweep.has_control:
+        return {}
+    return {
+        (claims.WIDENED, sweep.k_max, seed): sample_vgg16_features(
+            sweep.widened(seed), sweep.path(1, seed), len(real), cache, rows=sweep.k_max
+        )
+        for seed in sweep.seeds
+    }
+
+
+def samples(sweep: Sweep, count: int, seed: int) -> dict[str, torch.Tensor]:
+    """The same latent seeds through every k of the sweep (training seed 0), one row per model."""
+    return {f"k = {k}": sweep.model(k).sample(count, seed=seed) for k in sweep.ks}
+
+
+def claims_note(real: torch.Tensor) -> str:
+    """What the generation verdicts rest on, for the claims table."""
+    return f"KID of {len(real)} samples per model against {len(real)} evaluation images, VGG16 features"
+
+
+def widened_samples(sweep: Sweep, count: int, seed: int) -> dict[str, torch.Tensor]:
+    """The same latent draws through the trained largest k and through k = 1 given as many rows
+    (training seed 0), for the figure."""
+    return {
+        f"trained with k = {sweep.k_max}": sweep.model(sweep.k_max).sample(count, seed=seed),
+        f"k = 1 given {sweep.k_max} rows": sweep.widened().sample(count, seed=seed),
+    }
+
+
 def kid_table(sample_features: dict, recipe_features: dict, real: torch.Tensor, results) -> list[dict]:
-    """KID of every model's samples (the sweep's and the recipe ablations') to `real`, written to
-    ``kid.csv`` at full precision: the generation claims are decided on it."""
+    """KID (and mean realism score) of every model's samples (the sweep's, the recipe ablations' and
+    the widened k = 1's) to `real`, written to ``kid.csv`` at full precision: the generation claims
+    and the rows' manipulation check are decided on it."""
     features = {("", k, seed): found for (k, seed), found in sample_features.items()} | recipe_features
     rows = claims.kid_rows(features, real)
     write_exact_csv(results / "kid.csv", rows)
@@ -117,4 +152,7 @@ def plan(sweep: Sweep) -> dict[str, dict[str, float]]:
     """The sample features this page will read back or compute (each model's and each recipe
     ablation's), declared before it starts."""
     paths = [sweep.path(k, seed) for k, seed in sweep.members()] + [entry["path"] for entry in recipe_models(sweep)]
-    return {"sample features": {f"{path.stem}/sample-features.pt": 1 for path in paths}}
+    names = [f"{path.stem}/sample-features.pt" for path in paths]
+    if sweep.has_control:
+        names += [f"{sweep.path(1, seed).stem}-as-k{sweep.k_max}/sample-features.pt" for seed in sweep.seeds]
+    return {"sample features": {name: 1 for name in names}}

@@ -114,7 +114,8 @@ class Measurer:
 
     def model(self, side: Side, seed: int) -> Generator:
         k, _, control = side
-        return self.inversions.sweep.widened(seed) if control else self.inversions.sweep.model(k, seed)
+        sweep, variant = self.inversions.sweep, self.inversions.variant
+        return sweep.widened(seed, **variant) if control else sweep.model(k, seed, **variant)
 
     def name(self, side: Side, seed: int) -> str:
         """The run's folder name: model, space, steps and images ('cpu-k1-seed3-as-k64-w+-600steps-32images')."""
@@ -292,4 +293,6 @@ def measurer_for(
 def with_snapshots(inversions: SweepInversions) -> SweepInversions:
     """The same inversions with the trajectory snapshots kept (the codes do not change)."""
     config = dataclasses.replace(inversions.inversion, snapshots=SNAPSHOTS)
-    return SweepInversions(inversions.sweep, inversions.targets, config, inversions.cache, inversions.batch)
+    return SweepInversions(
+        inversions.sweep, inversions.targets, config, inversions.cache, inversions.batch, inversions.variant
+    )

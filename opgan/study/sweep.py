@@ -194,11 +194,11 @@ class Sweep:
             self._models[spec] = generator
         return self._models[spec]
 
-    def widened(self, seed: int = 0) -> Generator:
+    def widened(self, seed: int = 0, **variant: Any) -> Generator:
         """The k = 1 model of `seed` driven by k_max rows: the equal-latent-size control."""
-        key = ("widened", seed)
+        key = ("widened", seed, tuple(sorted(variant.items())))
         if key not in self._models:
-            self._models[key] = with_rows(self.model(1, seed), self.k_max)
+            self._models[key] = with_rows(self.model(1, seed, **variant), self.k_max)
         return self._models[key]
 
     def held_out(self, count: int, part: str = "reference") -> ImageSet:
@@ -219,12 +219,18 @@ class Sweep:
 
 
 def sample_vgg16_features(
-    G: Generator, checkpoint: str | os.PathLike, count: int, cache: str | os.PathLike | None = None, seed: int = 123
+    G: Generator,
+    checkpoint: str | os.PathLike,
+    count: int,
+    cache: str | os.PathLike | None = None,
+    seed: int = 123,
+    rows: int | None = None,
 ) -> torch.Tensor:
     """VGG16 features (`metrics.vgg16_features`) of `count` seeded samples of G, the model stored at
-    `checkpoint`.  With `cache`, they are kept in ``cache/{checkpoint's stem}/sample-features.pt`` and
-    read back while the model file, the count, the seed and the code (SAMPLE_SOURCES) are the same,
-    so a page executed again does not sample again."""
+    `checkpoint` (`rows`: driven by that many rows, `with_rows`).  With `cache`, they are kept in
+    ``cache/{checkpoint's stem}[-as-k{rows}]/sample-features.pt`` and read back while the model file,
+    the rows, the count, the seed and the code (SAMPLE_SOURCES) are the same, so a page executed
+    again does not sample again."""
     device = next(G.parameters()).device
     if cache is None:
         return vgg16_features(G.sample(count, seed=seed))
@@ -235,7 +241,10 @@ def sample_vgg16_features(
         "sample_seed": seed,
         "code_sha256": source_hash(SAMPLE_SOURCES),
     }
-    path = Path(cache) / Path(checkpoint).stem / "sample-features.pt"
+    if rows is not None:
+        key["rows"] = rows
+    folder = Path(checkpoint).stem + (f"-as-k{rows}" if rows is not None else "")
+    path = Path(cache) / folder / "sample-features.pt"
     features, _ = cached_value(path, key, lambda: vgg16_features(G.sample(count, seed=seed)).cpu())
     return features.to(device)
 
@@ -270,15 +279,22 @@ class SweepInversions:
     after the model and space; counts how many were read back from the cache and how many computed."""
 
     def __init__(
-        self, sweep: Sweep, targets: ImageSet, inversion: InversionConfig, cache: str | os.PathLike, batch: int = 16
+        self,
+        sweep: Sweep,
+        targets: ImageSet,
+        inversion: InversionConfig,
+        cache: str | os.PathLike,
+        batch: int = 16,
+        variant: dict | None = None,
     ) -> None:
         self.sweep, self.targets, self.inversion, self.cache, self.batch = sweep, targets, inversion, cache, batch
+        self.variant = dict(variant or {})  # the models' `ModelSpec` fields beyond k and seed (recipe, images)
         self.cache_use = {"reused": 0, "computed": 0}
 
     def name(self, k: int, space: str, seed: int = 0, control: bool = False, label: str = "") -> str:
         """The cache folder's name of an inversion (`folder`), without running it."""
-        sweep = self.sweep
-        model = f"{sweep.name(1, seed)}-as-k{sweep.k_max}" if control else sweep.name(k, seed)
+        sweep, variant = self.sweep, self.variant
+        model = f"{sweep.name(1, seed, **variant)}-as-k{sweep.k_max}" if control else sweep.name(k, seed, **variant)
         return f"{label}{model}-{space}"
 
     def folder(
@@ -324,10 +340,10 @@ class SweepInversions:
     ) -> tuple[Generator, InversionConfig, Path]:
         """The model, the settings and the model file of an inversion (the control: the k = 1 model of
         that seed driven by k_max rows)."""
-        sweep = self.sweep
+        sweep, variant = self.sweep, self.variant
         config = dataclasses.replace(self.inversion, space=space, steps=steps or self.inversion.steps)
-        model = sweep.widened(seed) if control else sweep.model(k, seed)
-        return model, config, sweep.path(1 if control else k, seed)
+        model = sweep.widened(seed, **variant) if control else sweep.model(k, seed, **variant)
+        return model, config, sweep.path(1 if control else k, seed, **variant)
 
     def rows(self, k: int, space: str, control: bool = False) -> list[list[dict]]:
         """The result rows of every training seed (a list per seed) of k = 1 or k_max."""

@@ -1,0 +1,77 @@
+"""The dose-response analysis: the mechanism rows at every training length, their own family, and
+the trend with the seeds paired across lengths."""
+
+import math
+
+import torch
+
+from opgan.study import claims, findings
+from opgan.study.dose import DoseResponse, detectable_change, length_text
+from opgan.study.kept import Run
+
+LENGTHS = (150_000, 300_000, 450_000)
+
+
+def dose(lead_by_length: dict[int, float], seeds=3, images=16, seed_sd=0.03) -> DoseResponse:
+    """Synthetic kept runs: the control's LPIPS 0.05, the trained model's 0.05 * exp(lead) at each
+    length (lead > 0: the control better), a per-seed offset shared across lengths (paired runs)."""
+    generator = torch.Generator().manual_seed(0)
+    offsets = seed_sd * torch.randn(seeds, generator=generator)
+    found = DoseResponse(64, ["w", "w+"], LENGTHS, list(range(seeds)))
+    for length in LENGTHS:
+        for space in found.spaces:
+            for control in (False, True):
+                runs = []
+                for seed in range(seeds):
+                    noise = 0.01 * torch.randn(images, generator=generator)
+                    log_lpips = math.log(0.05) + (0 if control else lead_by_length[length] + offsets[seed].item())
+                    rows = [
+                        {
+                            "image": f"img{i}",
+                            "lpips": math.exp(log_lpips + noise[i].item()),
+                            "psnr": 30.0 - noise[i].item(),
+                        }
+                        for i in range(images)
+                    ]
+                    runs.append(Run((64, space, control), seed, rows, [], [], {}))
+                found.runs[(length, (64, space, control))] = runs
+    return found
+
+
+def test_every_length_gets_the_mechanism_rows_in_a_family_of_their_own():
+    response = dose({150_000: 0.6, 300_000: 0.5, 450_000: 0.4})
+    rows = response.claims()
+    assert len(rows) == 3 * 2 * 2  # lengths x metrics x spaces
+    assert {r["subset"] for r in rows} == {f"{length_text(n)} images" for n in LENGTHS}
+    lpips_450 = [r for r in rows if r["metric_id"] == "lpips" and r["subset"] == "450k images"]
+    assert all(r["verdict"] == "contradicted" for r in lpips_450)  # the control 1.5x better everywhere
+    assert "450k" in lpips_450[0]["claim"] and claims.claim_of(lpips_450[0]).family == "dose"
+    # Holm per family: adding the dose rows does not change the claims family's correction
+    paper = claims.reconstruction_claim(
+        "rows-beat-control",
+        response.results(150_000, (64, "w", True)),
+        response.results(150_000, (64, "w", False)),
+        "w",
+        k_max=64,
+    )
+    alone = claims.family_wise([paper])[0]["holm"]
+    together = claims.family_wise([paper, *rows])
+    assert together[0]["holm"] == alone
+    assert "over the 1 rows" in findings.holm_sentence(together)
+
+
+def test_the_trend_says_which_way_the_lead_moves():
+    shrinking = dose({150_000: 0.4, 300_000: 0.25, 450_000: 0.1})
+    for space in ("w", "w+"):
+        change = shrinking.trend(space)
+        assert change.low > 0 and abs(change.value - 0.3) < 0.05  # D rises from -0.4 to -0.1
+        assert "the control's lead shrinks" in findings.dose_sentence(change, "150k", "450k")
+    flat = dose({150_000: 0.3, 300_000: 0.3, 450_000: 0.3}).trend("w")
+    assert flat.low < 0 < flat.high
+    points = shrinking.points()
+    assert len(points) == 2 * 3 * 3 and all(p["log_control_over_trained"] < 0 for p in points)
+
+
+def test_the_detectable_change_is_about_two_and_a_half_spreads_with_three_seeds():
+    assert 2.4 < detectable_change(1.0, 3) < 2.6
+    assert detectable_change(1.0, 5) < detectable_change(1.0, 3)
