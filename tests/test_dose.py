@@ -1,12 +1,13 @@
 """The dose-response analysis: the mechanism rows at every training length, their own family, and
 the trend with the seeds paired across lengths."""
 
+import dataclasses
 import math
 
 import torch
 
 from opgan.study import claims, findings
-from opgan.study.dose import DoseResponse, detectable_change, length_text
+from opgan.study.dose import DoseResponse, GammaCheck, ScaleOrMechanism, detectable_change, length_text, report_text
 from opgan.study.kept import Run
 
 LENGTHS = (150_000, 300_000, 450_000)
@@ -75,3 +76,39 @@ def test_the_trend_says_which_way_the_lead_moves():
 def test_the_detectable_change_is_about_two_and_a_half_spreads_with_three_seeds():
     assert 2.4 < detectable_change(1.0, 3) < 2.6
     assert detectable_change(1.0, 5) < detectable_change(1.0, 3)
+
+
+class DecidingRuns:
+    """A stand-in for the page's deciding budget: the sweep's own runs are the 150k runs."""
+
+    def __init__(self, response):
+        self.response = response
+
+    def rows(self, side):
+        return self.response.results(150_000, side)
+
+
+def test_the_section_says_the_power_first_then_the_trend_and_the_gamma_check():
+    response = dose({150_000: 0.4, 300_000: 0.25, 450_000: 0.1})
+    gamma_rows = [
+        {"space": "w", "metric_id": "lpips", "verdict": "contradicted", "qualifier": ""},
+        {"space": "w+", "metric_id": "lpips", "verdict": "inconclusive", "qualifier": ""},
+    ]
+    same_seeds = [dict(gamma_rows[0]), dict(gamma_rows[1], verdict="contradicted")]
+    scale = ScaleOrMechanism(DecidingRuns(response), ["w", "w+"], response, GammaCheck(gamma_rows, same_seeds, []))
+    lines = scale.report()
+    assert lines[0].startswith("**Said before the result.**") and "3 training seeds" in lines[0]
+    assert "the control's lead shrinks" in lines[1] and "not claimed" in lines[1]  # 450k still contradicts
+    assert "excluded here" in lines[3] and "depends on γ" in lines[4]
+    unfinished = dataclasses.replace(response, missing=["cpu-k64-seed2-450k-w-600steps-32images (model not trained)"])
+    waiting = ScaleOrMechanism(DecidingRuns(response), ["w", "w+"], unfinished, GammaCheck([], [], ["x"]))
+    assert "Not decided yet" in waiting.report()[1] and waiting.claims() == []
+    assert "Not part of this build" in report_text(None)
+
+
+def test_the_first_page_says_what_the_longest_training_reads_and_whether_gamma_matters():
+    rows = dose({150_000: 0.6, 300_000: 0.5, 450_000: 0.4}).claims()
+    gamma = dict(rows[0], claim_id="gamma-rows-beat-control", space="w+", note="3 seeds; the result depends on γ here")
+    text = " ".join(findings.findings(rows + [gamma]))
+    assert "**Scale or mechanism**" in text and "450k" in text and "no effect of short training is claimed" in text
+    assert "**The result depends on R1 γ** in W+" in text

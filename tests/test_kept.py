@@ -13,7 +13,7 @@ from opgan.data import to_float
 from opgan.environment import PACKAGE_ROOT
 from opgan.metrics import vgg16_features
 from opgan.presets import inversion_config
-from opgan.study import cache, claims, kept
+from opgan.study import cache, claims, findings, kept
 from opgan.study.midpoints import class_pairs
 from opgan.study.registry import ModelSpec
 from opgan.study.sweep import Sweep, SweepInversions
@@ -149,6 +149,12 @@ def test_a_blind_measure_fails_the_penalty_check_and_decides_nothing():
     assert {r["metric_id"] for r in descriptive} == {"confidence"} and all(r["verdict"] == "" for r in descriptive)
     assert [r for r in decided if r["claim_id"] == "editability-penalty-detected"] == checks
     assert not any(claims.in_family(r) for r in checks)  # a manipulation check: outside the family
+    text = " ".join(findings.findings(decided))
+    assert "midpoint classifier confidence could not see the known loss" in text and "**Editability kept**" in text
+    blind_everywhere = claims.editability_claims(
+        midpoint_rows(lambda *_: {"realism": 1.0, "confidence": 0.5}), 4, ["w", "w+"], range(4)
+    )
+    assert "**Editability is not decided**" in " ".join(findings.findings(blind_everywhere[0]))
 
 
 def test_a_measure_that_sees_no_penalty_fails_its_check_whichever_way_it_leans():

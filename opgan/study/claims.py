@@ -390,6 +390,23 @@ CLAIMS = {
             family="dose",
         ),
         Claim(
+            "gamma-rows-beat-control",
+            "Rows before training beat W++ at equal latent size, k = {k_max} trained at k = 1's R1 γ",
+            "Rows beat W++ at k = 1's R1 γ",
+            "dose",
+            "Not the paper's: the paper's recipe trains k = {k_max} at 3× k = 1's R1 weight (γ 0.03 against "
+            "0.01); the mechanism row again with k = {k_max} trained at γ 0.01 tells the rows from the "
+            "regularization",
+            "{control}",
+            "trained with {k_max} rows at γ 0.01",
+            "lpips",
+            "better",
+            "training",
+            "02_reconstruction.html#scale-or-mechanism",
+            "reconstruction page, scale or mechanism",
+            family="dose",
+        ),
+        Claim(
             "editability-penalty-detected",
             "Manipulation check: the midpoint measure sees the known loss of editability in W+",
             "Check: the measure sees W+'s editability loss",

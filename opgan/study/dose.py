@@ -132,3 +132,189 @@ def seed_spread(points: list[dict], space: str, length: int) -> float:
     spread is about sqrt(2) times it when the lengths are unrelated, less when they are paired."""
     values = [p["log_control_over_trained"] for p in points if p["space"] == space and p["images"] == length]
     return float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+
+
+GAMMA_RECIPE = "gamma0.01"  # k_max trained at k = 1's R1 weight (registry.RECIPES)
+
+
+@dataclass
+class GammaCheck:
+    """The R1 γ confound: k_max trained at k = 1's γ against the control, decided like the mechanism
+    rows, beside the mechanism rows of the sweep's k_max (γ 0.03) on the same seeds and images."""
+
+    rows: list[dict]  # the γ 0.01 rows (LPIPS-VGG and PSNR per space)
+    same_seeds: list[dict]  # the γ 0.03 mechanism rows on the same seeds
+    missing: list[str]
+
+    @classmethod
+    def read(cls, long, spaces: list[str], seeds: list[int]) -> GammaCheck:
+        """Reads the kept runs of k_max at γ 0.01 (``scripts/kept_runs.py --variant recipe=gamma0.01
+        --sides trained``) and decides them against the deciding runs of the control."""
+        sweep = long.page.sweep
+        base = long.inversions
+        inversions = SweepInversions(
+            sweep, base.targets, base.inversion, base.cache, base.batch, {"recipe": GAMMA_RECIPE}
+        )
+        measurer = dataclasses.replace(long.measurer, inversions=inversions, snapshot_seeds=0)
+        rows, same_seeds, missing = [], [], []
+        for space in spaces:
+            trained, control = (sweep.k_max, space, False), (sweep.k_max, space, True)
+            runs = []
+            for seed in seeds:
+                if not sweep.path(sweep.k_max, seed, recipe=GAMMA_RECIPE).is_file():
+                    missing.append(f"{measurer.name(trained, seed)} (model not trained)")
+                    continue
+                try:
+                    runs.append(measurer.read(trained, seed, long.kept))
+                except StaleKeptRun as error:
+                    missing.append(str(error))
+            if len(runs) < len(seeds):
+                continue
+            by_seed = lambda side: {run.seed: run.results for run in long.deciding(side)}  # noqa: E731
+            controls, base_trained = by_seed(control), by_seed(trained)
+            for metric in ("lpips", "psnr"):
+                rows.append(
+                    claims.reconstruction_claim(
+                        "gamma-rows-beat-control",
+                        [controls[seed] for seed in seeds],
+                        [run.results for run in runs],
+                        space,
+                        metric,
+                        k_max=sweep.k_max,
+                    )
+                )
+                same_seeds.append(
+                    claims.reconstruction_claim(
+                        "rows-beat-control",
+                        [controls[seed] for seed in seeds],
+                        [base_trained[seed] for seed in seeds],
+                        space,
+                        metric,
+                        k_max=sweep.k_max,
+                    )
+                )
+        for gamma, base in zip(rows, same_seeds):  # what each row says of the confound, into the claims table
+            same = (gamma["verdict"], gamma["qualifier"]) == (base["verdict"], base["qualifier"])
+            gamma["note"] = (
+                f"{len(seeds)} training seeds; γ 0.03 on the same seeds: {base['verdict']}"
+                + (f" ({base['qualifier']})" if base["qualifier"] else "")
+                + ("; the γ confound is excluded here" if same else "; the result depends on γ here")
+            )
+        return cls(rows, same_seeds, missing)
+
+    def excluded(self) -> dict[str, bool]:
+        """Per space: whether the confound is excluded (the γ 0.01 row's LPIPS-VGG verdict and
+        qualifier equal the γ 0.03 row's on the same seeds)."""
+        found = {}
+        for gamma, base in zip(self.rows, self.same_seeds):
+            if gamma["metric_id"] == "lpips":
+                found[gamma["space"]] = (gamma["verdict"], gamma["qualifier"]) == (base["verdict"], base["qualifier"])
+        return found
+
+
+@dataclass
+class ScaleOrMechanism:
+    """The reconstruction page's answer to "is the control's lead the method or short training?":
+    the dose-response rows and trend, and the R1 γ check."""
+
+    long: object  # reconstruction.LongBudget
+    spaces: list[str]
+    response: DoseResponse
+    gamma: GammaCheck
+
+    @classmethod
+    def of(cls, long, spaces: list[str], seeds: int) -> ScaleOrMechanism | None:
+        """Reads the kept runs of the first `seeds` training seeds; None when the page has no kept
+        runs or no dose-response seeds (`seeds` 0)."""
+        if not (seeds and long.kept and long.comparisons):
+            return None
+        chosen = list(range(seeds))
+        return cls(long, list(spaces), DoseResponse.read(long, spaces, chosen), GammaCheck.read(long, spaces, chosen))
+
+    @property
+    def missing(self) -> list[str]:
+        return self.response.missing + self.gamma.missing
+
+    def claims(self) -> list[dict]:
+        """The dose-response rows and the γ rows that could be decided (family "dose")."""
+        return (self.response.claims() if self.response.complete else []) + self.gamma.rows
+
+    def power(self) -> str:
+        """The smallest change of the trend this design detects, said before the result: from the
+        spread over seeds of D_s in the sweep's own kept runs (the per-seed changes of unrelated
+        lengths spread sqrt(2) times as much; paired runs spread less, so this is the blunt end)."""
+        seeds = len(self.response.seeds)
+        parts = []
+        for space in self.spaces:
+            k_max = self.response.k_max
+            control, trained = self.long.rows((k_max, space, True)), self.long.rows((k_max, space, False))
+            ratios = [
+                math.log(np.mean([r["lpips"] for r in c]) / np.mean([r["lpips"] for r in t]))
+                for c, t in zip(control, trained)
+            ]
+            spread = float(np.std(ratios, ddof=1)) * math.sqrt(2)
+            parts.append(
+                f"in {space.upper()} ±{detectable_change(spread, seeds):.2g} "
+                f"(the gap itself: {abs(np.mean(ratios)):.2g})"
+            )
+        return (
+            f"**Said before the result.** With {seeds} training seeds the trend detects a change of the log ratio "
+            f"of about {stats._t_quantile(0.95, seeds - 1) / math.sqrt(seeds):.2g} standard deviations of the "
+            f"per-seed changes; at the spread of the sweep's own {len(ratios)} seeds that is " + "; ".join(parts) + "."
+        )
+
+    def report(self) -> list[str]:
+        """The section's sentences (Markdown): the power, the trend per space, the γ check, or what
+        is still missing."""
+        lines = [self.power()]
+        if not self.response.complete:
+            lines.append(
+                f"**Not decided yet**: {len(self.response.missing)} dose-response runs are not kept "
+                f"(`scripts/dose_sweep.sh` trains them, `scripts/kept_runs.py --variant images=L` inverts them), "
+                f"e.g. {self.response.missing[0]}."
+            )
+        else:
+            first, last = (length_text(n) for n in (self.response.lengths[0], self.response.lengths[-1]))
+            rows = self.response.claims()
+            from opgan.study.findings import dose_sentence, verdict_text
+
+            for space in self.spaces:
+                final = next(
+                    r
+                    for r in rows
+                    if r["space"] == space and r["metric_id"] == "lpips" and r["subset"].startswith(last)
+                )
+                text = f"**{space.upper()}**: " + dose_sentence(self.response.trend(space), first, last)
+                text += f" At {last} images the mechanism row reads: {verdict_text(final)}."
+                if final["verdict"] != "agrees":
+                    text += " An effect of short training is not claimed: the longest training does not agree either."
+                lines.append(text)
+        if self.gamma.rows:
+            for space, excluded in self.gamma.excluded().items():
+                lines.append(
+                    f"**R1 γ, {space.upper()}**: "
+                    + (
+                        "k_max trained at k = 1's γ reaches the same verdict and qualifier as at γ 0.03 on the same "
+                        "seeds: the γ confound is excluded here."
+                        if excluded
+                        else "the verdict or qualifier changes with γ: **the result depends on γ** here."
+                    )
+                )
+        elif self.gamma.missing:
+            lines.append(
+                f"**R1 γ**: not decided yet, {len(self.gamma.missing)} runs missing ({self.gamma.missing[0]})."
+            )
+        return lines
+
+
+NO_FIGURE = "no dose-response figure yet: its runs are not all kept"
+
+
+def report_text(scale: ScaleOrMechanism | None) -> str:
+    """The section's Markdown: `ScaleOrMechanism.report`, or why there is nothing to report."""
+    if scale is None:
+        return (
+            "*Not part of this build: the dose-response design is decided on kept runs of its models (the "
+            "parameters `dose_seeds` and `kept`).*"
+        )
+    return "\n\n".join(scale.report())

@@ -317,12 +317,17 @@ def findings(rows: Sequence[dict]) -> list[str]:
     editability = [r for r in rows if r["claim_id"] == "editability-kept"]
     checks = [r for r in rows if r["claim_id"] == "editability-penalty-detected"]
     failed = [metric_of(r).name for r in checks if r["verdict"] != "agrees"]
-    if editability or checks:
+    if checks and not editability:
+        sentences.append(
+            f"**Editability is not decided**: the {' and the '.join(failed)} could not see the known loss of "
+            "editability in W+ (the penalty check), so no measure may decide it."
+        )
+    elif editability:
         measures = sorted({metric_of(r).name for r in editability})
         text = (
             "**Editability kept** (midpoints between inverted images as realistic at the largest k as at k = 1): "
-            f"{_count(editability) or 'no comparison'} of {len(editability)} comparisons"
-            + (f" ({' and '.join(measures)}, W and W+, within- and cross-class pairs)" if measures else "")
+            f"{_count(editability)} of {len(editability)} comparisons ({' and '.join(measures)}, W and W+, "
+            "within- and cross-class pairs)"
         )
         if failed:
             text += (
@@ -340,6 +345,25 @@ def findings(rows: Sequence[dict]) -> list[str]:
                 if worse:
                     text += f", the paper's side worse in {worse}"
         sentences.append(text + ".")
+    dose = of("dose-rows-beat-control")
+    if dose:
+        longest = max(dose, key=lambda r: int(r["subset"].split("k")[0]))["subset"]
+        final = [r for r in dose if r["subset"] == longest]
+        text = (
+            f"**Scale or mechanism** (the mechanism row at 150k-{longest.split()[0]} training images, a family of its "
+            "own): at the longest training "
+            + "; ".join(f"{space_name(r['space'])} {verdict_text(r)} ({interval(r)})" for r in final)
+        )
+        if not any(r["verdict"] == "agrees" for r in final):
+            text += " — no effect of short training is claimed: the longest training does not agree either"
+        sentences.append(text + ".")
+    gamma = [r for r in of("gamma-rows-beat-control") if "depends on γ" in r.get("note", "")]
+    if gamma:
+        sentences.append(
+            "**The result depends on R1 γ** in "
+            + " and ".join(space_name(r["space"]) for r in gamma)
+            + ": trained at k = 1's γ, the largest k reaches another verdict against the control than at γ 0.03."
+        )
     generation = of("generation-kept", "kid")
     affine = [r for r in rows if r["claim_id"] in ("affine-tames-spectrum", "affine-beyond-initialization")]
     tail = []
@@ -350,6 +374,10 @@ def findings(rows: Sequence[dict]) -> list[str]:
         )
     if affine:
         tail += [f"{r['claim'][0].lower() + r['claim'][1:]}: {verdict_text(r)} ({interval(r)})" for r in affine]
+    trained_in = of("rows-trained-into-generator", "kid")
+    if trained_in:
+        row = trained_in[0]
+        tail.append(f"{row['claim'][0].lower() + row['claim'][1:]}: {verdict_text(row)} (KID ratio {interval(row)})")
     if tail:
         sentences.append("**Also**: " + "; ".join(tail) + ".")
     if any(r.get("holm") for r in rows):
@@ -550,9 +578,9 @@ def protocol_agreement(rows: Sequence[dict]) -> tuple[str, list[str]]:
 
 
 def forest_position(row: dict) -> tuple[float, float, float, float]:
-    """(estimate, low, high, tolerance) in units of the row's tolerance (threshold rows: in units of
-    their metric's tolerance, with the bar at 0), for the forest plot."""
-    if is_threshold(row):
+    """(estimate, low, high, tolerance) in units of the row's tolerance (threshold rows and checks at
+    tolerance 0: in units of their metric's tolerance, with the bar at 0), for the forest plot."""
+    if is_threshold(row) or row["tolerance"] == 0:
         unit_size, tolerance = metric_of(row).tolerance, 0.0
     else:
         unit_size, tolerance = row["tolerance"], 1.0

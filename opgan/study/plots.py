@@ -282,6 +282,29 @@ def trajectory(rows: list[dict]) -> plt.Figure:
 
 
 @styled
+def dose_response(points: list[dict]) -> plt.Figure:
+    """D = log(control LPIPS / trained LPIPS) against training images (rows of
+    `dose.DoseResponse.points`): every training seed a faint dot, a line through the seed means,
+    one colour per space; 0 (equal reconstruction) dashed."""
+    table = pd.DataFrame(points)
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH * 0.6, 4.2), layout="constrained")
+    for space, part in table.groupby("space", sort=False):
+        color, marker = SPACE_STYLE[space]
+        ax.plot(
+            part["images"], part["log_control_over_trained"], color=color, marker=marker, linestyle="none", alpha=0.4
+        )
+        means = part.groupby("images")["log_control_over_trained"].mean()
+        ax.plot(means.index, means.values, color=color, marker=marker, markersize=8, label=space.upper())
+    ax.axhline(0, color="black", linestyle="--", linewidth=1)
+    ax.set_xticks(sorted(table["images"].unique()), [f"{n // 1000}k" for n in sorted(table["images"].unique())])
+    ax.set_xlabel("training images")
+    ax.set_ylabel("log(control LPIPS / trained LPIPS)\n(< 0: the control better)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+
+
+@styled
 def reconstruction_vs(
     rows: list[dict], control: list[dict] | None = None, metrics: Iterable[str] = ("psnr", "ssim", "lpips")
 ) -> plt.Figure:
