@@ -108,7 +108,7 @@ def replication(page: Page, long: LongBudget, found: list[dict]) -> str:
     changes = {measure: [] for measure in claims.MIDPOINT_MEASURES}
     for side in deciding_sides(long):
         kept = {run.seed: run for run in long.kept_runs(side)}
-        for run in long.own(side):
+        for run in (run for run in long.own(side) if run.seed in kept):
             for measure in claims.MIDPOINT_MEASURES:
                 ours = [r[measure] for r in run.midpoints if r[measure] != ""]
                 theirs = [r[measure] for r in kept[run.seed].midpoints if r[measure] != ""]
