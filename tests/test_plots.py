@@ -48,3 +48,31 @@ def test_figures_take_the_book_style_without_changing_matplotlibs_settings():
     assert dict(matplotlib.rcParams) == before, "drawing a figure changed matplotlib's global settings"
     sizes = {label.get_fontsize() for label in figure.axes[0].get_xticklabels()}
     assert sizes == {plots.STYLE["xtick.labelsize"]} and plots.STYLE["xtick.labelsize"] != before["xtick.labelsize"]
+
+
+def test_the_trajectory_draws_one_line_per_side_through_its_snapshots_in_each_measure_panel():
+    rows = [
+        {"side": side, "k": k, "trained_k": trained, "space": space, "seed": seed, "fraction": fraction,
+         "lpips": 0.1 / fraction + 0.01 * seed, "realism": 1.0 - 0.1 * fraction, "confidence": 0.5 + 0.1 * fraction}
+        for side, k, trained, space in (("k = 1, w", 1, 1, "w"), ("k = 64, w+", 64, 64, "w+"), ("W++, w+", 64, 1, "w+"))
+        for seed in range(2)
+        for fraction in (0.25, 0.5, 0.75, 1.0)
+    ]  # fmt: skip
+    fig = plots.trajectory(rows)
+    assert len(fig.axes) == 2  # realism and confidence
+    means = [line for line in fig.axes[0].lines if len(line.get_xdata()) == 4 and line.get_linestyle() != "None"]
+    assert len(means) == 3 and {line.get_label() for line in means} == {"k = 1, w", "k = 64, w+", "W++, w+"}
+    without_confidence = plots.trajectory([{k: v for k, v in row.items() if k != "confidence"} for row in rows])
+    assert len(without_confidence.axes) == 1
+
+
+def test_the_dose_response_figure_has_a_line_per_space_and_the_zero_line():
+    points = [
+        {"space": space, "images": images, "seed": seed, "log_control_over_trained": -0.3 + 0.1 * seed}
+        for space in ("w", "w+")
+        for images in (150_000, 300_000, 450_000)
+        for seed in range(3)
+    ]
+    ax = plots.dose_response(points).axes[0]
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["150k", "300k", "450k"]
+    assert {line.get_label() for line in ax.lines if not line.get_label().startswith("_")} == {"W", "W+"}

@@ -115,7 +115,8 @@ def replication(page: Page, long: LongBudget, found: list[dict]) -> str:
                 if ours and theirs:
                     changes[measure].append(100 * (sum(ours) / sum(theirs) - 1))
     sizes = "; ".join(
-        f"the seed-mean {METRIC_WORDS[m]} by at most {max(abs(c) for c in values):.2g}%"
+        f"the seed-mean {METRIC_WORDS[m]} "
+        + (f"moves by at most {largest:.2g}%" if (largest := max(abs(c) for c in values)) else "is the same")
         for m, values in changes.items()
         if values
     )
@@ -224,6 +225,17 @@ def penalty_report(decided: list[dict], descriptive: list[dict]) -> list:
     checks = [row for row in decided if row["claim_id"] == "editability-penalty-detected"]
     shown = [Markdown(penalty_text(checks))] + ([penalty_table(checks)] if checks else [])
     return shown + ([descriptive_table(descriptive)] if descriptive else [])
+
+
+def descriptive_note(descriptive: list[dict]) -> str:
+    """Under the page's verdicts: which measures decide nothing, and why ('' when every one decides)."""
+    if not descriptive:
+        return ""
+    names = " and the ".join(sorted({findings.metric_of(r).name for r in descriptive}))
+    return (
+        f"*The editability comparisons in the {names} are description only: the measure could not see the known "
+        "loss of editability in W+ (the penalty check below), so it decides no claim.*"
+    )
 
 
 def claims_note(long: LongBudget) -> str:

@@ -97,6 +97,10 @@ def bar(row: dict) -> str:
     if is_threshold(row):
         return f"mean {bar_text(metric_of(row))}"
     tolerance, metric = row["tolerance"], metric_of(row)
+    if tolerance == 0:  # a manipulation check: any detectable difference
+        if is_relative(row):
+            return f"better at all (ratio {'<' if metric.lower_is_better else '>'} 1×)"
+        return "better at all (improvement > 0)"
     if is_relative(row):
         factor, below = f"{math.exp(tolerance):.3g}", f"{math.exp(-tolerance):.3g}"
         better_needs = f"ratio < {below}×" if metric.lower_is_better else f"ratio > {factor}×"

@@ -49,17 +49,18 @@ class Page:
         """Markdown: the scale this page ran at, and a link to the settings table."""
         return scale_notice(self.scale)
 
-    def claims(self, found: list[dict], glue_name: str, note: str = "") -> str:
+    def claims(self, found: list[dict], glue_name: str, note: str = "", after: str = "") -> str:
         """Writes the page's claims (``claims-{notebook}.csv``), each with `note` (the caveat it
-        carries into the claims table) unless it has its own, glues their sentences as `glue_name`
-        for the book's other pages and returns them (Markdown) to show here."""
+        carries into the claims table) unless it has its own, glues their sentences (and `after`, a
+        closing Markdown paragraph) as `glue_name` for the book's other pages and returns them to
+        show here."""
         from IPython.display import Markdown
         from myst_nb import glue  # the book extra, present wherever notebooks run
 
         for row in found:
             row.setdefault("note", note)
         write_exact_csv(self.results / f"claims-{self.notebook}.csv", found)
-        text = answer(found)
+        text = answer(found) + (f"\n\n{after}" if after else "")
         glue(glue_name, Markdown(text), display=False)
         return text
 

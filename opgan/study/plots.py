@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 import torch
@@ -274,6 +275,8 @@ def trajectory(rows: list[dict]) -> plt.Figure:
                     color=color,
                 )
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2g"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%.2g"))
         ax.set_xlabel("mean reconstruction LPIPS-VGG at the snapshot ↓ (log)")
         ax.set_ylabel(labels[measure])
         ax.grid(alpha=0.3)
