@@ -2,13 +2,24 @@
 the trend with the seeds paired across lengths."""
 
 import dataclasses
+import json
 import math
 
 import torch
 
 from opgan.study import claims, findings
-from opgan.study.dose import DoseResponse, GammaCheck, ScaleOrMechanism, detectable_change, length_text, report_text
+from opgan.study.dose import (
+    DoseResponse,
+    GammaCheck,
+    ScaleOrMechanism,
+    detectable_change,
+    length_text,
+    replication_text,
+    report_text,
+    sweep_replication,
+)
 from opgan.study.kept import Run
+from opgan.study.sweep import Sweep
 
 LENGTHS = (150_000, 300_000, 450_000)
 
@@ -112,3 +123,23 @@ def test_the_first_page_says_what_the_longest_training_reads_and_whether_gamma_m
     text = " ".join(findings.findings(rows + [gamma]))
     assert "**Scale or mechanism**" in text and "450k" in text and "no effect of short training is claimed" in text
     assert "**The result depends on R1 γ** in W+" in text
+
+
+def test_the_new_runs_are_set_against_the_spread_of_the_shipped_sweep(tmp_path):
+    def record(name, fd, device):
+        (tmp_path / f"{name}.pt").write_bytes(b"")
+        (tmp_path / f"{name}.pt.json").write_text(json.dumps({"fd_vgg16_samples_vs_test": fd, "device": device}))
+
+    for seed in range(8):
+        suffix = f"-seed{seed}" if seed else ""
+        record(f"cpu-k1{suffix}", 20.0 + seed % 3, "NVIDIA H200")
+        record(f"cpu-k64{suffix}", 22.0 + seed % 4, "NVIDIA H200")
+    record("cpu-k1-150k", 16.4, "cpu (AMD EPYC, 1 threads)")
+    record("cpu-k64-150k", 23.0, "cpu (AMD EPYC, 1 threads)")
+    sweep = Sweep("cpu", [1, 64], [0], tmp_path, device="cpu")
+    rows = sweep_replication(sweep, [0, 1])  # seed 1 has no export yet: left out
+    assert [(r["k"], r["seed"]) for r in rows] == [(1, 0), (64, 0)]
+    text = replication_text(rows)
+    assert "k = 1 seed 0: 16.4 (outside the sweep's 20.0–22.0" in text and "k = 64 seed 0: 23.0 (inside" in text
+    assert "trained on cpu (AMD EPYC, 1 threads); the sweep's on NVIDIA H200" in text
+    assert "Do the new runs replicate the sweep?" in report_text(None, sweep, 1)

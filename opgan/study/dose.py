@@ -310,11 +310,65 @@ class ScaleOrMechanism:
 NO_FIGURE = "no dose-response figure yet: its runs are not all kept"
 
 
-def report_text(scale: ScaleOrMechanism | None) -> str:
-    """The section's Markdown: `ScaleOrMechanism.report`, or why there is nothing to report."""
+def replication_text(rows: list[dict]) -> str:
+    """`sweep_replication` in words: each export's FD-VGG16 against the sweep's range of seeds."""
+    if not rows:
+        return ""
+    parts = []
+    for row in rows:
+        fd = next(value for key, value in row.items() if key.startswith("FD-VGG16 at"))
+        where = "inside" if row["lowest"] <= fd <= row["highest"] else "outside"
+        spread = f"{row['lowest']:.1f}–{row['highest']:.1f}, mean {row[SWEEP_MEAN]:.1f} ± {row['sd']:.1f}"
+        parts.append(f"k = {row['k']} seed {row['seed']}: {fd:.1f} ({where} the sweep's {spread})")
+    new = "; ".join(sorted({row["trained on"] for row in rows}))
+    shipped = "; ".join(sorted({device for row in rows for device in row["sweep trained on"].split(", ")}))
+    return (
+        "**Do the new runs replicate the sweep?** FD-VGG16 of samples at the sweep's length (as `opgan export` "
+        f"records it): {'; '.join(parts)}. The new runs were trained on {new}; the sweep's on {shipped}."
+    )
+
+
+def report_text(scale: ScaleOrMechanism | None, sweep=None, seeds: int = 0) -> str:
+    """The section's Markdown: `ScaleOrMechanism.report` (or why there is nothing to report), then
+    whether the new runs replicate the sweep (`sweep_replication` of the first `seeds` seeds)."""
     if scale is None:
-        return (
+        text = (
             "*Not part of this build: the dose-response design is decided on kept runs of its models (the "
             "parameters `dose_seeds` and `kept`).*"
         )
-    return "\n\n".join(scale.report())
+    else:
+        text = "\n\n".join(scale.report())
+    replication = replication_text(sweep_replication(sweep, list(range(seeds)))) if sweep and seeds else ""
+    return text + (f"\n\n{replication}" if replication else "")
+
+
+SWEEP_MEAN = "the sweep's seeds: mean"
+
+
+def sweep_replication(sweep, seeds: list[int], length: int = DOSE_LENGTHS[0]) -> list[dict]:
+    """Do the dose-response runs at the sweep's own length replicate the shipped sweep?  The FD-VGG16
+    that `opgan export` records (1000 samples against test images 0-999) of each `length` export,
+    beside the spread of the sweep's seeds of the same k, and where each was trained; [] when no
+    export is there yet."""
+    rows = []
+    for k in (1, sweep.k_max):
+        shipped = [sweep.record(k, seed) for seed in range(8) if sweep.path(k, seed).is_file()]
+        values = [r["fd_vgg16_samples_vs_test"] for r in shipped if "fd_vgg16_samples_vs_test" in r]
+        for seed in seeds:
+            record = sweep.record(k, seed, images=length) if sweep.path(k, seed, images=length).is_file() else {}
+            if "fd_vgg16_samples_vs_test" not in record or len(values) < 2:
+                continue
+            rows.append(
+                {
+                    "k": k,
+                    "seed": seed,
+                    f"FD-VGG16 at {length_text(length)} (dose-response run)": record["fd_vgg16_samples_vs_test"],
+                    "trained on": record.get("device", ""),
+                    SWEEP_MEAN: float(np.mean(values)),
+                    "sd": float(np.std(values, ddof=1)),
+                    "lowest": min(values),
+                    "highest": max(values),
+                    "sweep trained on": ", ".join(sorted({r.get("device", "") for r in shipped})),
+                }
+            )
+    return rows
