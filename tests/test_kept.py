@@ -167,3 +167,40 @@ def test_a_measure_that_sees_no_penalty_fails_its_check_whichever_way_it_leans()
 
     verdicts = {c["metric_id"]: c["verdict"] for c in claims.penalty_checks(midpoint_rows(values), 4, range(4))}
     assert verdicts["realism"] != "agrees" and verdicts["confidence"] == "contradicted"
+
+
+def test_the_dose_response_reads_the_kept_runs_of_its_models_as_the_script_keeps_them(measurer, tmp_path):
+    """Kept runs of model variants (a training length) are named and keyed so that the reconstruction
+    page's dose-response reader finds them, and says what is missing."""
+    from types import SimpleNamespace
+
+    from opgan.study.dose import DoseResponse
+
+    sweep = measurer.inversions.sweep
+    lengths = (150_000, 450_000)
+    for length in lengths:
+        for k in (1, 2):
+            for seed in (0, 1):
+                G = tiny_generator(k=k, seed=seed + length // 1000)
+                state = {"model_config": G.cfg.to_dict(), "G_ema": G.state_dict()}
+                save_checkpoint(
+                    {**state, "train_config": {"data": "fashion-mnist:train"}},
+                    sweep.path(k, seed, images=length),
+                )
+    folder = tmp_path / "kept"
+    base = measurer.inversions
+    for length in lengths:  # what `scripts/kept_runs.py --variant images=L --seeds 0 1` does
+        variant = SweepInversions(sweep, base.targets, base.inversion, base.cache, base.batch, {"images": length})
+        keeping = dataclasses.replace(measurer, inversions=variant)
+        for side in ((2, "w", False), (2, "w", True)):
+            for seed in (0, 1):
+                if (length, side, seed) != (450_000, (2, "w", True), 1):  # one run left missing
+                    keeping.keep(side, seed, folder)
+    long = SimpleNamespace(page=SimpleNamespace(sweep=sweep), inversions=base, measurer=measurer, kept=folder)
+    response = DoseResponse.read(long, ["w"], [0, 1], lengths)
+    assert not response.complete and len(response.missing) == 1 and "smoke-k1-seed1-450k-as-k2-w" in response.missing[0]
+    assert len(response.runs[(150_000, (2, "w", True))]) == 2
+    keeping.keep((2, "w", True), 1, folder)
+    response = DoseResponse.read(long, ["w"], [0, 1], lengths)
+    assert response.complete and len(response.claims()) == 2 * 2  # lengths x metrics
+    assert response.trend("w").seeds == 2

@@ -50,7 +50,7 @@ class DoseResponse:
             inversions = SweepInversions(
                 sweep, base.targets, base.inversion, base.cache, base.batch, {"images": length}
             )
-            measurer = dataclasses.replace(long.measurer, inversions=inversions, snapshot_seeds=0)
+            measurer = dataclasses.replace(long.measurer, inversions=inversions)  # as kept_runs.py keeps them
             for side in found.sides:
                 runs = []
                 for seed in seeds:
@@ -155,7 +155,7 @@ class GammaCheck:
         inversions = SweepInversions(
             sweep, base.targets, base.inversion, base.cache, base.batch, {"recipe": GAMMA_RECIPE}
         )
-        measurer = dataclasses.replace(long.measurer, inversions=inversions, snapshot_seeds=0)
+        measurer = dataclasses.replace(long.measurer, inversions=inversions)  # as kept_runs.py keeps them
         rows, same_seeds, missing = [], [], []
         for space in spaces:
             trained, control = (sweep.k_max, space, False), (sweep.k_max, space, True)
