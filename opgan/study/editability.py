@@ -189,6 +189,8 @@ def mean_scores(rows: list[dict]) -> pd.DataFrame:
     """The mean midpoint scores over the pairs and training seeds per model, space and kind of pair."""
     scores = pd.DataFrame(rows)
     measured = [column for column in ("realism", "confidence") if (scores[column] != "").all()]
+    kinds = {True: "within a class", False: "across classes", "True": "within a class", "False": "across classes"}
+    scores["same_class"] = [kinds.get(value, "class unknown") for value in scores["same_class"]]
     return (
         scores.groupby(["k", "trained_k", "space", "same_class"], sort=False)[measured]
         .mean()
@@ -196,7 +198,7 @@ def mean_scores(rows: list[dict]) -> pd.DataFrame:
         .rename(
             columns={
                 "trained_k": "trained k",
-                "same_class": "within a class",
+                "same_class": "pairs",
                 "realism": "mean realism score",
                 "confidence": "mean classifier confidence",
             }
