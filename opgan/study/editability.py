@@ -18,7 +18,7 @@ from opgan.study.kept import Side
 from opgan.study.midpoints import MIDPOINT_SCORES, interpolation_measures
 from opgan.study.pages import Page
 from opgan.study.rebuild import write_exact_csv
-from opgan.study.reconstruction import LongBudget
+from opgan.study.reconstruction import LongBudget, side_name
 
 ALPHAS = (0.25, 0.5, 0.75)
 STRIP_TITLES = ["target A", "inversion A", *[f"α = {alpha}" for alpha in ALPHAS], "inversion B", "target B"]
@@ -55,7 +55,7 @@ def strips(page: Page, long: LongBudget, shown: int) -> dict[str, torch.Tensor]:
         pair = (int(first[index]), int(second[index]))
         kind = {True: "same class", False: "across classes", None: "class unknown"}[same_class[index]]
         for k, space, control in sides:
-            model = sweep.widened() if control else sweep.model(k)
+            model = long.measurer.model((k, space, control), 0)
             name = f"the control, {space}" if control else f"k = {k}, {space}"
             found[f"pair {number} ({kind}): {name}"] = figure_one_strip(
                 model, codes[(k, space, control)], targets, space, pair, ALPHAS
@@ -72,7 +72,7 @@ def measures(page: Page, long: LongBudget, pairs: int, seed: int) -> list[dict]:
         for s in long.seeds:
             start = time.perf_counter()
             folder = long.folder(side, s)
-            model = sweep.widened(s) if control else sweep.model(k, s)
+            model = long.measurer.model(side, s)
             row, _ = interpolation_measures(
                 model, read_codes(folder).to(sweep.device), space, long.measurer.real, pairs, seed
             )
@@ -157,7 +157,7 @@ def trajectory_rows(long: LongBudget) -> list[dict]:
                 images, pairs = part[part["image"] != ""], part[part["image"] == ""]
                 rows.append(
                     {
-                        "side": side_label(side),
+                        "side": side_name(side),
                         "k": side[0],
                         "trained_k": run.trained_k,
                         "space": side[1],
@@ -175,14 +175,6 @@ def trajectory_rows(long: LongBudget) -> list[dict]:
                 )
     write_csv(long.page.results / "trajectory.csv", rows)
     return rows
-
-
-def side_label(side: Side) -> str:
-    """'k = 1, w', 'W++, w+' / 'the control, w' as the figures name them."""
-    k, space, control = side
-    if control:
-        return f"{'W++' if space == 'w+' else 'the control'}, {space}"
-    return f"k = {k}, {space}"
 
 
 def mean_scores(rows: list[dict]) -> pd.DataFrame:

@@ -223,38 +223,25 @@ class LongBudget:
         comparisons = claims.reconstruction_comparisons(sweep.k_max, spaces, control) if sweep.has_control else []
         long_budget = bool(images and steps)
         if not long_budget:  # the scale's own protocol decides, on its sweep's inversions
-            return cls(
-                page,
-                comparisons,
-                0,
-                sweep.seeds[:seeds],
-                page.targets,
-                page.inversions,
-                None,
-                [],
-                False,
-                pairs,
-                fd_images,
-            )
-        targets = page.targets.subset(list(range(min(images, len(page.targets)))))
-        config = dataclasses.replace(page.inversion, steps=steps)
-        inversions = with_snapshots(
-            SweepInversions(sweep, targets, config, page.inversions.cache, page.inversions.batch)
-        )
+            own = dict(inversions=page.inversions, pairs=pairs, fd_images=fd_images)
+            return cls(page, comparisons, 0, sweep.seeds[:seeds], page.targets, **own)
         if kept and kept_seeds < 2:
             raise ExperimentError(f"kept runs decide over training seeds: kept_seeds must be >= 2, got {kept_seeds}")
+        targets = page.targets.subset(list(range(min(images, len(page.targets)))))
+        config = dataclasses.replace(page.inversion, steps=steps)
+        inversions = SweepInversions(sweep, targets, config, page.inversions.cache, page.inversions.batch)
         return cls(
             page,
             comparisons,
             steps,
             sweep.seeds[:seeds],
             targets,
-            inversions,
-            Path(kept) if kept else None,
-            list(range(kept_seeds)) if kept else [],
-            compute_kept,
-            pairs,
-            fd_images,
+            inversions=with_snapshots(inversions),
+            kept=Path(kept) if kept else None,
+            kept_seeds=list(range(kept_seeds)) if kept else [],
+            compute_kept=compute_kept,
+            pairs=pairs,
+            fd_images=fd_images,
         )
 
     @classmethod
