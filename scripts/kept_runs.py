@@ -8,8 +8,9 @@ page decide their claims on these; `make book` recomputes seeds 0-2 itself as a 
 
 A run at a time, resumable: a finished run (its run.json written) is never computed again, an
 interrupted one is; a run kept from other code, models or settings is named and left alone unless
---again names it.  At the cpu scale one run is 32 images x 600 steps (19,200 image-steps; about 3
-minutes on a 2-core CPU): the 48 runs take about 2.5 hours, minutes on a GPU.
+--again names it.  At the cpu scale one run is 32 images x 600 steps (19,200 image-steps): 7-10
+minutes at one thread with two runs side by side on a 2-core AMD EPYC (AVX2; run the script twice
+with disjoint --seeds), so the 48 runs take about 3.5 hours there, minutes on a GPU.
 
     .venv/bin/python scripts/kept_runs.py                    (every missing run, seeds 0-7)
     .venv/bin/python scripts/kept_runs.py --status           (which runs are kept, stale or missing)
