@@ -842,23 +842,19 @@ def midpoint_claims(
     spaces: Sequence[str],
     seeds: Sequence[int],
     measures: Sequence[str] = MIDPOINT_MEASURES,
-    comparisons: Sequence[tuple[str, str, tuple, tuple]] | None = None,
-    split: bool = True,
 ) -> list[dict]:
     """Editability decided per item: each midpoint's `measures` (rows of `midpoints.midpoint_items`
-    with k, trained_k, seed, space) on the sides of `comparisons` (default `midpoint_comparisons`),
-    within-class and cross-class pairs apart (`split`, where the pairs have classes).  Trainings are
-    compared by their seed means; the test images, which each appear in several pairs, are
-    resampled as clusters."""
+    with k, trained_k, seed, space) on the sides of `midpoint_comparisons`, within-class and
+    cross-class pairs apart.  Trainings are compared by their seed means; the test images, which
+    each appear in several pairs, are resampled as clusters."""
     import pandas as pd
 
     table = pd.DataFrame(rows)
     names = sorted(set(table["image_a"]) | set(table["image_b"]))
     index = {name: i for i, name in enumerate(names)}
-    has_classes = split and (table["same_class"] != "").all()
-    subsets = {"within-class": True, "cross-class": False} if has_classes else {"all": None}
+    subsets = {"within-class": True, "cross-class": False} if (table["same_class"] != "").all() else {"all": None}
     found = []
-    for claim_id, space, baseline, candidate in comparisons or midpoint_comparisons(k_max, spaces):
+    for claim_id, space, baseline, candidate in midpoint_comparisons(k_max, spaces):
         for subset, same in subsets.items():
             chosen = table if same is None else table[table["same_class"].astype(str) == str(same)]
             items = chosen.drop_duplicates("pair").sort_values("pair")
@@ -882,19 +878,41 @@ def midpoint_claims(
                     relative=True,
                     item_images=item_images,
                 )
-                metric = METRICS[measure]
-                if claim_id == "editability-penalty-detected":
-                    metric = replace(metric, tolerance=0.0, reason="any detectable penalty: a manipulation check")
-                found.append(row(CLAIMS[claim_id], metric, estimate, space, subset, names={"k_max": k_max}))
+                found.append(row(CLAIMS[claim_id], METRICS[measure], estimate, space, subset, names={"k_max": k_max}))
     return found
 
 
 def penalty_checks(rows: list[dict], k_max: int, seeds: Sequence[int]) -> list[dict]:
     """Can each midpoint measure see a known penalty?  k = 1 in W+ against k = 1 in W on every pair
     (a latent space extended after training loses editability, Tov et al. 2021): the measure passes
-    when its interval lies wholly on W's side of 0 (verdict *agrees* at tolerance 0)."""
-    comparison = ("editability-penalty-detected", "w vs w+", (1, 1, "w+"), (1, 1, "w"))
-    return midpoint_claims(rows, k_max, ["w", "w+"], seeds, comparisons=[comparison], split=False)
+    when its interval lies wholly on W's side of 0 (verdict *agrees* at tolerance 0).  Both sides are
+    the same trainings, so the seeds are paired: the mean over seeds of each seed's log ratio, with a
+    t-interval over the seeds plus the test images' share (`stats.paired_log_ratio_change`)."""
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    names = sorted(set(table["image_a"]) | set(table["image_b"]))
+    index = {name: i for i, name in enumerate(names)}
+    items = table.drop_duplicates("pair").sort_values("pair")
+    item_images = torch.tensor([[index[a], index[b]] for a, b in zip(items["image_a"], items["image_b"])])
+
+    def values(space: str, measure: str) -> torch.Tensor:
+        part = table[(table["k"] == 1) & (table["trained_k"] == 1) & (table["space"] == space)]
+        return torch.tensor(
+            [part[part["seed"] == seed].sort_values("pair")[measure].astype(float).tolist() for seed in seeds],
+            dtype=torch.float64,
+        )
+
+    found = []
+    for measure in MIDPOINT_MEASURES:
+        if (table[measure] == "").any():
+            continue
+        w_plus, w = values("w+", measure), values("w", measure)
+        estimate = stats.paired_log_ratio_change(w_plus, w_plus, w, w_plus, item_images=item_images)
+        estimate = replace(estimate, baseline=w_plus.mean().item(), candidate=w.mean().item())
+        metric = replace(METRICS[measure], tolerance=0.0, reason="any detectable penalty: a manipulation check")
+        found.append(row(CLAIMS["editability-penalty-detected"], metric, estimate, "w vs w+", "all", {"k_max": k_max}))
+    return found
 
 
 def editability_claims(

@@ -232,6 +232,9 @@ def paired_log_ratio_change(
     numerator_after: torch.Tensor | Sequence,
     denominator_after: torch.Tensor | Sequence,
     level: float = 0.95,
+    item_images: torch.Tensor | None = None,
+    draws: int = 2000,
+    seed: int = 0,
 ) -> Estimate:
     """How a ratio of two sides changes between two conditions measured on the same trainings: the
     dose-response trend.  Each argument is [seeds, items] (e.g. LPIPS of the control and of the
@@ -244,7 +247,9 @@ def paired_log_ratio_change(
     are the unit) and the test images' share (the delta method's per-image influence, the same
     images in every cell), with Welch–Satterthwaite degrees of freedom.  Its half width is the
     smallest change this design detects (at 50% power): with 3 seeds about 2.5 standard deviations
-    of the per-seed changes."""
+    of the per-seed changes.  Items made of several test images (`item_images`, e.g. interpolation
+    pairs) have their share from resampling the images, as in `seed_comparison`.  With the two
+    "before" cells equal, the estimate is the seed-paired log ratio of the "after" cells."""
     cells = [
         torch.as_tensor(values, dtype=torch.float64)
         for values in (numerator_before, denominator_before, numerator_after, denominator_after)
@@ -263,15 +268,17 @@ def paired_log_ratio_change(
         influence = sum(
             sign * (cell / mean.unsqueeze(1)).mean(dim=0) for sign, cell, mean in zip((-1, 1, 1, -1), cells, means)
         )
-        components.append((influence.var().item() / items, items - 1))
+        if item_images is None:
+            components.append((influence.var().item() / items, items - 1))
+        else:
+            clusters = len(torch.unique(torch.as_tensor(item_images)))
+            components.append((_clustered_variance(influence, item_images, draws, seed), clusters - 1))
     variance = sum(v for v, _ in components)
     df = variance**2 / sum(v**2 / d for v, d in components if v > 0) if variance > 0 else math.inf
     half = _t_quantile(level, df) * math.sqrt(variance)
     value = changes.mean().item()
-    method = (
-        "t over training seeds paired across conditions (per-seed change of the log ratio) "
-        f"+ test-image variance, df {df:.1f}"
-    )
+    share = "image-clustered bootstrap variance" if item_images is not None else "test-image variance"
+    method = f"t over training seeds paired across conditions (per-seed change of the log ratio) + {share}, df {df:.1f}"
     return Estimate(
         value, value - half, value + half, level, items, seeds, method, scale="log ratio", se=math.sqrt(variance), df=df
     )
