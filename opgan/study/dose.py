@@ -21,6 +21,15 @@ from opgan.study.registry import DOSE_LENGTHS
 from opgan.study.sweep import SweepInversions
 
 
+def variant_measurer(long, variant: dict):
+    """The deciding budget's measurer (`long`, a `reconstruction.LongBudget`) on the models of a
+    variant of the sweep (a training length, a recipe), keyed as ``scripts/kept_runs.py --variant``
+    keeps their runs."""
+    base = long.inversions
+    inversions = SweepInversions(base.sweep, base.targets, base.inversion, base.cache, base.batch, variant)
+    return dataclasses.replace(long.measurer, inversions=inversions)
+
+
 def length_text(images: int) -> str:
     """'150k' for 150,000 images."""
     return f"{images // 1000}k"
@@ -46,11 +55,7 @@ class DoseResponse:
         sweep = long.page.sweep
         found = cls(sweep.k_max, list(spaces), tuple(lengths), list(seeds))
         for length in lengths:
-            base = long.inversions
-            inversions = SweepInversions(
-                sweep, base.targets, base.inversion, base.cache, base.batch, {"images": length}
-            )
-            measurer = dataclasses.replace(long.measurer, inversions=inversions)  # as kept_runs.py keeps them
+            measurer = variant_measurer(long, {"images": length})
             for side in found.sides:
                 runs = []
                 for seed in seeds:
@@ -151,11 +156,7 @@ class GammaCheck:
         """Reads the kept runs of k_max at γ 0.01 (``scripts/kept_runs.py --variant recipe=gamma0.01
         --sides trained``) and decides them against the deciding runs of the control."""
         sweep = long.page.sweep
-        base = long.inversions
-        inversions = SweepInversions(
-            sweep, base.targets, base.inversion, base.cache, base.batch, {"recipe": GAMMA_RECIPE}
-        )
-        measurer = dataclasses.replace(long.measurer, inversions=inversions)  # as kept_runs.py keeps them
+        measurer = variant_measurer(long, {"recipe": GAMMA_RECIPE})
         rows, same_seeds, missing = [], [], []
         for space in spaces:
             trained, control = (sweep.k_max, space, False), (sweep.k_max, space, True)
@@ -259,7 +260,7 @@ class ScaleOrMechanism:
             )
         return (
             f"**Said before the result.** With {seeds} training seeds the trend detects a change of the log ratio "
-            f"of about {stats._t_quantile(0.95, seeds - 1) / math.sqrt(seeds):.2g} standard deviations of the "
+            f"of about {detectable_change(1.0, seeds):.2g} standard deviations of the "
             f"per-seed changes; at the spread of the sweep's own {len(ratios)} seeds that is " + "; ".join(parts) + "."
         )
 
