@@ -23,11 +23,14 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 MARKER = "opgan-browser-check"
 WIDTHS = (1280, 420)  # desktop, phone
+HEIGHTS = {1280: 800, 420: 900}  # the first screen at each width: the verdict and the scale caveat must fit
 # The smallest text of a figure in its PNG: opgan.study.plots.STYLE's 10 pt at the 100 dpi figures are
 # drawn with; displayed, it shrinks by the image's scale.
 SMALLEST_TEXT_PX = 10 * 100 / 72
@@ -35,6 +38,41 @@ MIN_TEXT_PX = 9.0
 # Runs in the page once it has loaded and MathJax has finished; leaves its findings in the DOM.
 PROBE = """
 <script>
+// Code names, Python literals and plural hedges in what a reader reads as prose (code, equations and
+// collapsed outputs excepted): `check_steps`, True, seed(s), a literal backtick.
+const IDENTIFIER = /`|\\b(?:True|False)\\b|[A-Za-z]\\(s\\)|\\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\\b/g;
+function proseTokens(root) {
+  const found = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest("code, pre, script, style, .math, mjx-container, .highlight, .MathJax")) continue;
+    if (parent.offsetParent === null && parent.getClientRects().length === 0) continue;
+    const text = node.textContent;
+    for (const match of text.matchAll(IDENTIFIER)) {
+      const context = text.slice(Math.max(0, match.index - 30), match.index + match[0].length + 10).trim();
+      found.push(`${match[0]} in “${context}”`);
+    }
+  }
+  return found;
+}
+// Words of `cells` that the layout broke across two lines ("Reconstructio / n").
+function brokenWords(cells) {
+  const found = [];
+  for (const cell of cells) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.textContent.matchAll(/[^\\s-]+/g)) {  // a break at a hyphen is fine
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (tops.size > 1) found.push(match[0]);
+      }
+    }
+  }
+  return found;
+}
 window.addEventListener("load", async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     try { await MathJax.startup.promise; } catch (error) {}
@@ -67,6 +105,17 @@ window.addEventListener("load", async () => {
     equations: main.querySelectorAll(".math").length,
     equations_not_typeset: [...main.querySelectorAll(".math")]
       .filter(math => !math.querySelector("mjx-container")).length,
+    // where the first page's verdict and scale caveat end, in px from the top of the page
+    first_screen: Object.fromEntries([["verdict", ".opgan-verdict"], ["scale", ".opgan-scale"]]
+      .map(([name, selector]) => [name, document.querySelector(selector)])
+      .filter(([name, element]) => element)
+      .map(([name, element]) => [name, Math.round(element.getBoundingClientRect().bottom + window.scrollY)])),
+    viewport_height: window.innerHeight,
+    wide_headings: [...main.querySelectorAll("h1")]
+      .filter(h => h.scrollWidth > h.clientWidth + 1 || h.getBoundingClientRect().right > window.innerWidth + 1)
+      .map(h => h.innerText.slice(0, 60)),
+    identifiers: proseTokens(main),
+    headers_broken: brokenWords([...main.querySelectorAll("th")].filter(shown)),
   };
   const out = document.createElement("pre");
   out.id = "MARKER";
@@ -114,13 +163,56 @@ def check_page(browser: str, page: Path, width: int = WIDTHS[0]) -> dict:
         source.replace("</body>", PROBE + "</body>") if "</body>" in source else source + PROBE, encoding="utf-8"
     )
     try:
-        dom = run_browser(browser, "--dump-dom", probe.resolve().as_uri(), width=width).stdout
+        dom = run_browser(
+            browser, "--dump-dom", probe.resolve().as_uri(), width=width, height=HEIGHTS.get(width, 900)
+        ).stdout
     finally:
         probe.unlink(missing_ok=True)
     found = re.search(rf'<pre id="{MARKER}"[^>]*>(.*?)</pre>', dom, flags=re.DOTALL)
     if not found:
         return {"probe_did_not_run": True}
     return json.loads(html.unescape(found.group(1)))
+
+
+class _Anchors(HTMLParser):
+    """A page's link targets (`href`s) and the anchors it offers (`id`s and `name`s)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.anchors: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        self.anchors.update(value for key in ("id", "name") if (value := attributes.get(key)))
+        if tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"])
+
+
+def dead_links(html_folder: Path) -> list[str]:
+    """Links of the book's pages to a file of the book that is not there, or to an anchor its page
+    does not have (e.g. a figure's click-to-enlarge target, a cross-reference to a renamed section)."""
+    parsed: dict[Path, _Anchors] = {}
+
+    def anchors_of(path: Path) -> _Anchors:
+        if path not in parsed:
+            parser = _Anchors()
+            parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+            parsed[path] = parser
+        return parsed[path]
+
+    found = []
+    for page in sorted(html_folder.glob("*.html")):
+        for link in anchors_of(page).links:
+            target = urlsplit(link)
+            if target.scheme or target.netloc or link.startswith(("mailto:", "javascript:")):
+                continue
+            path = (page.parent / unquote(target.path)).resolve() if target.path else page.resolve()
+            if not path.exists():
+                found.append(f"{page.name}: {link} (no such file)")
+            elif path.suffix == ".html" and unquote(target.fragment or "") not in {"", *anchors_of(path).anchors}:
+                found.append(f"{page.name}: {link} (no such anchor)")
+    return found
 
 
 def allowed_repositories(html_folder: Path) -> list[str]:
@@ -148,6 +240,18 @@ def problems(report: dict, width: int = WIDTHS[0], allowed: Sequence[str] = ()) 
         found.append(f"the page scrolls sideways by {report['page_overflow_px']} px")
     if report["claims_cells_cut"]:
         found.append(f"{report['claims_cells_cut']} claims-table cell(s) run past the page's column")
+    screen = report.get("viewport_height", 0)
+    late = {name: bottom for name, bottom in report.get("first_screen", {}).items() if bottom > screen}
+    if late:
+        found.append(
+            "not in the first screen ("
+            + f"{screen} px): "
+            + ", ".join(f"the {name} ends at {bottom} px" for name, bottom in late.items())
+        )
+    if report.get("wide_headings"):
+        found.append(f"a title wider than the page: {report['wide_headings'][:2]}")
+    if report.get("headers_broken"):
+        found.append(f"table headers broken mid-word: {sorted(set(report['headers_broken']))[:4]}")
     if width != WIDTHS[0]:  # the rest is about content, the same at every width: checked on the desktop
         return found
     if report["overflow_px"] > 1:
@@ -170,6 +274,8 @@ def problems(report: dict, width: int = WIDTHS[0], allowed: Sequence[str] = ()) 
     foreign = sorted({link for link in report["github_links"] if not any(link.startswith(a) for a in allowed)})
     if foreign:
         found.append(f"links to repositories that are not the book's: {foreign[:3]}")
+    if report.get("identifiers"):
+        found.append(f"code names or literals in the prose: {report['identifiers'][:3]}")
     if report["equations_not_typeset"]:
         found.append(f"{report['equations_not_typeset']} of {report['equations']} equation(s) not typeset")
     return found
@@ -215,9 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         summary = "; ".join(found) if found else ", ".join(notes)
         print(f"{'ok  ' if not found else 'FAIL'} {page.name}: {summary} (screenshots in {screenshots})")
         failed += bool(found)
+    dead = dead_links(args.html)
+    for problem in dead:
+        print(f"FAIL dead link: {problem}")
     widths = " and ".join(map(str, WIDTHS))
     print(f"browser check: {len(pages) - failed} of {len(pages)} pages fine at {widths} px ({browser})")
-    return 1 if failed else 0
+    return 1 if failed or dead else 0
 
 
 if __name__ == "__main__":

@@ -68,3 +68,44 @@ def test_figures_links_and_the_claims_table_are_checked_at_both_widths(tmp_path)
         assert words in desktop, desktop
     phone = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken, 420), 420, allowed))
     assert "claims-table cell(s) run past the page's column" in phone and "scrolls sideways" in phone, phone
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine (apt-get install chromium)")
+@pytest.mark.slow
+def test_first_screen_titles_prose_and_headers_are_checked(tmp_path):
+    def page(name: str, body: str) -> Path:
+        path = tmp_path / f"{name}.html"
+        path.write_text(PAGE.replace("width: 600px", "max-width: 600px").format(body=body))
+        return path
+
+    verdict = '<div class="opgan-verdict"><p>The verdict.</p></div><div class="opgan-scale"><p>The scale.</p></div>'
+    clean = page("clean", "<h1>A title</h1>" + verdict + "<table><tr><th>a header</th></tr></table><p>prose</p>")
+    for width in check_book.WIDTHS:
+        assert check_book.problems(check_book.check_page(BROWSER, clean, width), width) == [], width
+    broken = page(
+        "broken",
+        '<h1 style="overflow: hidden; white-space: nowrap">Reconstructionvsoverparameterizationreproducedhere</h1>'
+        '<div style="height: 1200px">a long preface</div>'
+        + verdict
+        + '<table style="width: 60px"><tr><th style="overflow-wrap: anywhere">Reconstruction</th></tr></table>'
+        "<p>run with `check_steps` = 600, shown True for 8 seed(s)</p><pre>code_names are fine in code</pre>",
+    )
+    for width in check_book.WIDTHS:
+        found = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken, width), width))
+        for words in ("the verdict ends at", "the scale ends at", "a title wider than the page", "broken mid-word"):
+            assert words in found, (width, found)
+    found = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken, 1280), 1280))
+    assert "code names or literals in the prose" in found and "code_names" not in found, found
+    tokens = [found.split(" in “")[0] for found in check_book.check_page(BROWSER, broken, 1280)["identifiers"]]
+    assert sorted(tokens) == sorted(["`", "check_steps", "`", "True", "d(s)"]), tokens
+
+
+def test_dead_links_are_found(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<html><body><h2 id="here">x</h2><a href="#here">ok</a><a href="b.html#there">ok</a>'
+        '<a href="b.html#gone">dead anchor</a><a href="results/forest.png">dead file</a>'
+        '<a href="https://example.org/x#y">outside</a></body></html>'
+    )
+    (tmp_path / "b.html").write_text('<html><body><span id="there"></span></body></html>')
+    found = check_book.dead_links(tmp_path)
+    assert found == ["a.html: b.html#gone (no such anchor)", "a.html: results/forest.png (no such file)"], found

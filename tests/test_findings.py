@@ -19,6 +19,7 @@ def test_every_claim_is_one_record_with_a_source_a_group_a_rule_and_a_page():
     pages = {path.stem for path in (ROOT / "notebooks").glob("*.ipynb")}
     for claim_id, claim in claims.CLAIMS.items():
         assert claim.id == claim_id and claim.paper and claim.evidence, claim_id
+        assert "{" not in claim.paper, f"{claim_id}: the paper's words are shown unformatted"
         assert claim.group in claims.GROUPS and claim.rule in claims.RULES and claim.metric in claims.METRICS, claim_id
         page = re.fullmatch(r"(0\d_[a-z]+)\.html(#[a-z0-9-]+)?", claim.anchor)
         assert page and page[1] in pages, f"{claim_id}: {claim.anchor} is not a page of the book"
@@ -68,7 +69,7 @@ def test_the_table_stands_alone_and_stacks_on_narrow_screens():
     rows = opposite_claims(False)
     table = findings.claims_html(rows, caption="2 comparisons")
     assert table.count('data-label="verdict"') == 2 and "The paper's claims" in html.unescape(table)
-    cells = re.findall(r'<td data-label="compared \(mean\)">(.*?)</td>', table)
+    cells = re.findall(r'<td data-label="both means">(.*?)</td>', table)
     base, cand = rows[0]["baseline_value"], rows[0]["candidate_value"]
     assert findings.significant(cand, 3) in html.unescape(cells[0]) and findings.significant(base, 3) in html.unescape(
         cells[0]
@@ -92,6 +93,39 @@ def test_the_sentences_follow_the_verdicts():
     sentences = findings.findings([favour_w_plus_plus])
     assert "no material gain (worse)" in sentences[0] or "contradicted" in sentences[0]
     assert "The data favour W++" in sentences[0] and "against the paper" in sentences[0]
+
+
+def test_the_first_screen_states_the_verdicts_in_plain_words():
+    measured, reversed_ = findings.verdict(opposite_claims(False)), findings.verdict(opposite_claims(True))
+    assert measured.startswith("**More style rows reconstruct real images better**, as the paper claims")
+    assert reversed_.startswith("**More style rows reconstruct real images worse**, against the paper's claim")
+    assert "**Whether training with the rows helps** is not decided" in measured  # trained and W++ equal
+    assert "**Training with the rows is what helps**" in reversed_
+    generator = torch.Generator().manual_seed(0)
+    good, bad = (
+        [_rows(level + 0.01 * torch.randn(16, generator=generator)) for _ in range(3)] for level in (0.1, 0.16)
+    )
+    favour_w_plus_plus = claims.reconstruction_claim("rows-beat-control", good, bad, space="w+", k_max=64)
+    text = findings.verdict([favour_w_plus_plus])
+    assert "**But training with the rows is not what helps**" in text and "against the paper's mechanism" in text
+    assert findings.verdict([]) == ""
+
+
+def test_the_headline_forest_takes_one_row_per_headline_claim_drawn_for_a_phone():
+    from opgan.study import plots
+
+    rows = opposite_claims(False)
+    in_w_plus = claims.reconstruction_claim("rows-beat-control", *[[_rows([0.1, 0.11, 0.12])] * 3] * 2, space="w+")
+    chosen = findings.headline_rows([in_w_plus, *rows])
+    assert [(r["claim_id"], r["space"]) for r in chosen] == [
+        ("rows-beat-control", "w"),
+        ("reconstruction-improves", "w"),
+    ]
+    not_headline = claims.reconstruction_claim("out-of-domain-improves", *[[_rows([0.1, 0.11, 0.12])] * 3] * 2)
+    assert findings.headline_rows([not_headline]) == []
+    figure = plots.headline_forest(chosen)
+    assert len(figure.axes) == 2 and figure.get_size_inches()[0] <= 4.0  # 10-pt text ≥ 9 px in a 372-px column
+    assert [ax.get_title(loc="right") for ax in figure.axes] == [r["verdict"] for r in chosen]
 
 
 def test_the_forest_plot_places_rows_in_units_of_their_tolerance():

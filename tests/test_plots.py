@@ -76,3 +76,13 @@ def test_the_dose_response_figure_has_a_line_per_space_and_the_zero_line():
     ax = plots.dose_response(points).axes[0]
     assert [label.get_text() for label in ax.get_xticklabels()] == ["150k", "300k", "450k"]
     assert {line.get_label() for line in ax.lines if not line.get_label().startswith("_")} == {"W", "W+"}
+
+
+def test_tables_name_things_for_readers():
+    import pandas as pd
+
+    styled = plots.table([{"fd_vgg16": 1.5, "images_seen": 10, "kept": True}], index=False)
+    assert list(styled.data.columns) == ["FD-VGG16", "images seen", "kept"]
+    assert styled.data["kept"].tolist() == ["yes"]
+    record = pd.Series({"code_version": "abc", "run_time": "3 s"}, name="value").to_frame()
+    assert list(plots.table(record, index=True).data.index) == ["code version", "run time"]

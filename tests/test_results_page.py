@@ -49,3 +49,10 @@ def test_the_results_page_flips_its_verdicts_when_the_results_say_the_opposite(t
     assert "Reconstruction improves with k** (the paper's central claim): contradicted in W" in reversed_text
     assert "The data do not say which side reconstructs better" in measured_text  # trained and W++ alike
     assert "The data favour the paper" in reversed_text
+    # the first page's verdict and headline forest flip with them
+    measured_verdict = (tmp_path / "measured" / "verdict.md").read_text()
+    reversed_verdict = (tmp_path / "reversed" / "verdict.md").read_text()
+    assert "reconstruct real images better**, as the paper claims" in measured_verdict
+    assert "reconstruct real images worse**, against the paper's claim" in reversed_verdict
+    for results in ("measured", "reversed"):
+        assert (tmp_path / results / "forest-headline.svg").read_text().lstrip().startswith("<?xml")

@@ -152,7 +152,7 @@ NEAR_PERFECT_REASONS = {
 class Claim:
     """One claim of the claims table, declared once: everything a sentence, a table, a plot or a
     check needs to know about it.  `title`, `short` and the side labels may name ``{k}``,
-    ``{k_max}``, ``{regular}`` and ``{reduced}``, filled in per row."""
+    ``{k_max}``, ``{regular}`` and ``{reduced}``, filled in per row; `paper` is shown as it is."""
 
     id: str
     title: str  # the claims table's words
@@ -188,6 +188,7 @@ CLAIMS = {
             "k",
             "01_generation.html#sample-quality-per-model",
             "generation page, sample quality",
+            headline=True,
         ),
         Claim(
             "path-length-keeps-generation",
@@ -241,15 +242,16 @@ CLAIMS = {
             "Rows before training beat rows after (W++)",
             "paper",
             f"“…without the need for encoders nor for altering the latent space after training” ({ABSTRACT}): "
-            "the paper's k_max model against a k = 1 StyleGAN2 given as many rows only at inversion, in W+ the "
-            f"authors' own later {W_PLUS_PLUS}, in W its analogue shared across layers",
+            "the paper's model at the largest k against a k = 1 StyleGAN2 given as many rows only at inversion, in "
+            f"W+ the authors' own later {W_PLUS_PLUS}, in W its analogue shared across layers",
             "{control}",
             "trained with {k_max} rows",
             "lpips",
             "better",
             "training",
-            "02_reconstruction.html#equal-latent-size-does-training-with-more-rows-matter",
+            "02_reconstruction.html#equal-latent-size",
             "reconstruction page, equal latent size",
+            headline=True,
         ),
         Claim(
             "near-perfect",
@@ -340,6 +342,7 @@ CLAIMS = {
             "training",
             "03_interpolation.html",
             "interpolation page",
+            headline=True,
         ),
         Claim(
             "editability-head-to-head",
@@ -360,7 +363,7 @@ CLAIMS = {
             "Manipulation check: training with {k_max} rows changed the generator",
             "Check: training with rows changed the generator",
             "control",
-            "Not the paper's: samples with {k_max} independent rows from the model trained with them against "
+            "Not the paper's: samples with the largest k's independent rows from the model trained with them against "
             "k = 1 given as many rows after training; unless the trained model samples better, training with "
             "rows changed nothing that sampling can see",
             "k = 1 given {k_max} rows",
@@ -394,8 +397,8 @@ CLAIMS = {
             "Rows before training beat W++ at equal latent size, k = {k_max} trained at k = 1's R1 γ",
             "Rows beat W++ at k = 1's R1 γ",
             "dose",
-            "Not the paper's: the paper's recipe trains k = {k_max} at 3× k = 1's R1 weight (γ 0.03 against "
-            "0.01); the mechanism row again with k = {k_max} trained at γ 0.01 tells the rows from the "
+            "Not the paper's: the paper's recipe trains the largest k at 3× k = 1's R1 weight (γ 0.03 against "
+            "0.01); the mechanism row again with the largest k trained at γ 0.01 tells the rows from the "
             "regularization",
             "{control}",
             "trained with {k_max} rows at γ 0.01",

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import torch
+from pandas.io.formats.style import Styler
 
 from opgan.data import ImageSet
 from opgan.environment import provenance
@@ -19,7 +20,7 @@ from opgan.files import write_json
 from opgan.invert import InversionConfig
 from opgan.networks import SPACES
 from opgan.presets import PRESETS, inversion_config
-from opgan.study import cache, progress
+from opgan.study import cache, plots, progress
 from opgan.study.book import scale_notice
 from opgan.study.findings import answer
 from opgan.study.rebuild import write_exact_csv
@@ -64,9 +65,9 @@ class Page:
         glue(glue_name, Markdown(text), display=False)
         return text
 
-    def finish(self, **extra: Any) -> pd.DataFrame:
+    def finish(self, **extra: Any) -> Styler:
         """Writes ``provenance-{notebook}.json`` (code, packages, device, run time, `extra`) and returns
-        it as a table."""
+        it as a table for readers."""
         record = provenance(
             self.sweep.device,
             seed=self.seed,
@@ -80,7 +81,7 @@ class Page:
         # what this page computed and what it read back from the cache (a page run again computes nothing)
         record["cache"] = {key: cache.USE[key] - self.cache_use_at_start.get(key, 0) for key in cache.USE}
         write_json(self.results / f"provenance-{self.notebook}.json", record)
-        return pd.Series(record, name="value").to_frame()
+        return plots.table(pd.Series(record, name="value").to_frame(), index=True)
 
 
 def open_page(

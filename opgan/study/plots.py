@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import textwrap
 from collections.abc import Callable, Iterable
 
 import matplotlib
@@ -412,6 +413,17 @@ def distance_from_init(logs: dict[str, list[dict]], groups: tuple[str, ...] = tu
     )
 
 
+READABLE_NAMES = {"fd_vgg16": "FD-VGG16", "kid": "KID", "psnr": "PSNR (dB)", "ssim": "SSIM", "lpips": "LPIPS-VGG"}
+
+
+def readable_name(name: object) -> object:
+    """A column or row name for readers: 'images_seen' -> 'images seen', 'fd_vgg16' -> 'FD-VGG16'
+    (anything not a string is left alone)."""
+    if not isinstance(name, str):
+        return name
+    return READABLE_NAMES.get(name, name.replace("_", " "))
+
+
 def table(
     rows: list[dict] | pd.DataFrame,
     digits: int = 3,
@@ -421,9 +433,12 @@ def table(
 ) -> pd.io.formats.style.Styler:
     """A table for a page: integers as integers, other numbers to `digits` decimals, missing values
     blank, no row numbers unless `index` (a meaningful index, e.g. after set_index), columns renamed
-    by `names` (column -> heading), and `caption` above it."""
+    by `names` (column -> heading) and code names made readable (`readable_name`), yes/no for booleans,
+    and `caption` above it."""
     frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
-    frame = frame.rename(columns=names or {})
+    frame = frame.rename(columns=names or {}).rename(columns=readable_name, index=readable_name)
+    # Python's True/False are not words a reader uses
+    frame = frame.map(lambda value: ("yes" if value else "no") if isinstance(value, bool | np.bool_) else value)
     for column in frame.columns:  # integers with gaps arrive as floats with NaN: show them as integers
         values = frame[column]
         if pd.api.types.is_float_dtype(values) and values.isna().any() and (values.dropna() % 1 == 0).all():
@@ -447,6 +462,46 @@ def readable_summary(
             )
         rows.append(shown)
     return rows
+
+
+@styled
+def headline_forest(rows: list[dict]) -> plt.Figure:
+    """The first page's forest: a handful of rows (`findings.headline_rows`), one panel each with the
+    row's name and verdict above its bar, drawn for a phone's ~372-px column (4 inches at 100 dpi:
+    its 10-pt text stays ≥ 9 px there) so that it reads the same on a desktop."""
+    limit = 50.0
+    names = [textwrap.wrap(findings.label(row, short=True), 32, break_on_hyphens=False) for row in rows]
+    fig, axes = plt.subplots(
+        len(rows),
+        1,
+        figsize=(4.0, sum(0.42 + 0.17 * len(lines) for lines in names) + 0.6),
+        sharex=True,
+        gridspec_kw={"height_ratios": [0.42 + 0.17 * len(lines) for lines in names]},
+        layout="constrained",
+        squeeze=False,
+    )
+    for ax, row, lines in zip(axes[:, 0], rows, names):
+        value, low, high, tolerance = findings.forest_position(row)
+        color = findings.VERDICT_COLORS.get(row["verdict"], "black")
+        ax.add_patch(plt.Rectangle((-tolerance, -0.5), 2 * tolerance, 1.0, color="0.88", zorder=0))
+        shown = [min(max(end, -limit), limit) for end in (low, value, high)]
+        ax.plot([shown[0], shown[2]], [0, 0], color=color, lw=2)
+        ax.plot([shown[1]], [0], marker="o", color=color, ms=5)
+        ax.axvline(0, color="0.4", lw=0.8)
+        ax.set_title("\n".join(lines), loc="left", fontsize=10)
+        ax.set_title(row["verdict"], loc="right", fontsize=10, color=color, weight="bold")
+        ax.set_ylim(-0.7, 0.7)
+        ax.set_yticks([])
+        for spine in ("top", "right", "left"):
+            ax.spines[spine].set_visible(False)
+    ax = axes[-1, 0]
+    ax.set_xscale("symlog", linthresh=2)
+    ax.set_xlim(-limit, limit)
+    ticks_x = [-10, -2, 0, 2, 10]
+    ax.set_xticks(ticks_x)
+    ax.set_xticklabels([f"{t:g}".replace("-", "−") for t in ticks_x])
+    ax.set_xlabel("improvement ÷ tolerance\n(> 0: the paper's side is better)")
+    return fig
 
 
 @styled

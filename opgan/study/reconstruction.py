@@ -523,7 +523,7 @@ def sweep_table(page: Page, rows: list[dict]) -> Styler:
     return plots.table(
         plots.readable_summary(summarize(rows, ("k", "space", "latent_size", "used_latent_size"))),
         caption=f"Reconstruction quality of every model of the sweep ({page.inversion.steps} steps): "
-        "mean ± standard deviation over its test images and training seeds; `images` counts both.",
+        "mean ± standard deviation over its test images and training seeds; the images column counts both.",
     )
 
 

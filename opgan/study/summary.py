@@ -12,7 +12,7 @@ import pandas as pd
 
 from opgan.files import atomic_path, write_csv, write_text
 from opgan.results import read_table
-from opgan.study import claims, findings
+from opgan.study import claims, findings, plots
 from opgan.study.rebuild import write_exact_csv
 from opgan.study.stats import summarize
 from opgan.study.sweep import ExperimentError
@@ -33,7 +33,8 @@ DESCRIPTIVE = {  # file -> (grouped by, caption)
 
 def gather_claims(results: Path, scale: str) -> tuple[list[dict], str]:
     """Every page's claims (``claims.csv``), the findings sentences (``findings.md``) and the scale
-    caveat (``scale_caveat.md``), which the book's first page includes."""
+    caveat (``scale_caveat.md``) and the verdict in a few sentences (``verdict.md``), which the book's
+    first page includes."""
     missing = [name for name in NEEDED if not (results / name).is_file()]
     if missing:
         raise ExperimentError(f"missing results in {results}: {missing}; run the experiment notebooks first")
@@ -43,13 +44,24 @@ def gather_claims(results: Path, scale: str) -> tuple[list[dict], str]:
     text = "\n".join(f"- {sentence}" for sentence in findings.findings(found))
     write_text(results / "findings.md", f"{text}\n")
     write_text(results / "scale_caveat.md", findings.scale_caveat(scale) + "\n")
+    write_text(results / "verdict.md", findings.verdict(found) + "\n")
     return found, text
 
 
 def save_figure(fig: plt.Figure, path: Path) -> None:
-    """`fig` as a PNG at `path` (atomically), for a page that shows it outside this notebook."""
+    """`fig` at `path` (atomically; PNG or SVG by its suffix), for a page that shows it outside this
+    notebook."""
     with atomic_path(path) as temporary:
-        fig.savefig(temporary, format="png", dpi=100, bbox_inches="tight")
+        fig.savefig(temporary, format=path.suffix.lstrip("."), dpi=100, bbox_inches="tight")
+
+
+def save_headline_forest(rows: list[dict], results: Path) -> Path:
+    """The first page's short forest (``forest-headline.svg``): drawn, saved and closed, so that the
+    results page shows only the full one."""
+    fig = plots.headline_forest(findings.headline_rows(rows))
+    save_figure(fig, results / "forest-headline.svg")
+    plt.close(fig)
+    return results / "forest-headline.svg"
 
 
 def headline(results: Path) -> pd.DataFrame:
