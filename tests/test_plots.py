@@ -6,7 +6,8 @@ from opgan.study import plots
 def test_table_keeps_integers_rounds_floats_and_blanks_gaps():
     html = plots.table([{"k": 1, "lpips": 0.123456, "images": None}, {"k": 64, "lpips": 2.0, "images": 3}]).to_html()
     cells = [cell.split(">", 1)[1].split("<", 1)[0] for cell in html.split("<td")[1:]]
-    assert cells == ["1", "0.123", "", "64", "2.000", "3"]
+    assert cells == ["1", "0.123", "", "64", "2.00", "3"]  # three significant digits
+    assert plots.table([{"budget": 3125.0, "small": 0.00031254}], digits=4).to_html().count(">3125<") == 1
     assert "row_heading" not in html  # no row numbers unless asked for
 
 
@@ -31,9 +32,9 @@ def test_readable_summary_puts_mean_and_spread_in_one_column():
             "k": 4,
             "used latent size": 928,
             "images": 2,
-            "PSNR (dB)": "20.000 ± 1.250",
+            "PSNR (dB)": "20.0 ± 1.2",  # the spread to two significant digits, the mean to its place
             "SSIM": "0.500 ± 0.000",
-            "LPIPS-VGG": "0.250 ± 0.125",
+            "LPIPS-VGG": "0.25 ± 0.12",
         }
     ]
 
@@ -86,3 +87,30 @@ def test_tables_name_things_for_readers():
     assert styled.data["kept"].tolist() == ["yes"]
     record = pd.Series({"code_version": "abc", "run_time": "3 s"}, name="value").to_frame()
     assert list(plots.table(record, index=True).data.index) == ["code version", "run time"]
+
+
+def test_the_loss_sentence_names_the_models_whose_discriminator_pulled_ahead():
+    from opgan.study import generation
+
+    def log(generator: list[float], discriminator: list[float]) -> list[dict]:
+        return [{"loss_G": g, "loss_D": d} for g, d in zip(generator, discriminator)]
+
+    logs = {"k = 1": log([2, 2, 1, 1], [1, 1, 1.2, 1.2]), "k = 64": log([1, 1, 3, 3], [1, 1, 0.5, 0.5])}
+    text = generation.loss_sentence(logs)
+    assert "generator loss of k = 64 rose" in text and "generator 1 → 3, discriminator 1 → 0.5" in text
+    assert "unlike at k = 1" in text
+    assert generation.loss_sentence({"k = 1": logs["k = 1"]}).startswith("No model's generator loss rose")
+
+
+def test_the_evenness_sentence_gives_both_sides_seed_means_per_space():
+    from opgan.study import editability
+
+    measures = [
+        {"k": 1, "trained_k": 1, "space": "w", "evenness": 1.5},
+        {"k": 1, "trained_k": 1, "space": "w", "evenness": 1.7},
+        {"k": 64, "trained_k": 64, "space": "w", "evenness": 2.0},
+        {"k": 64, "trained_k": 1, "space": "w", "evenness": 9.0},  # the control: not the largest k's model
+    ]
+    text = editability.smoothness_sentence(measures, 1, 64)
+    assert "in W 2.00 at k = 64 against 1.60 at k = 1" in text and "descriptive" in text
+    assert editability.smoothness_sentence(measures[:2], 1, 64) == ""

@@ -73,7 +73,7 @@ def side_labels(regular: Generator, reduced: Generator) -> tuple[str, str]:
 
 def model_rows(sweep: Sweep, k: int, seeds: list[int], variants: dict[str, dict]) -> list[dict]:
     """Both sides at every training seed: how far each module group moved from its initialization
-    and the FD-VGG16 of its samples, as `opgan export` recorded them."""
+    and the FD-VGG16 of its samples, as recorded when the models were exported."""
     rows = []
     for label, variant in variants.items():
         for seed in seeds:
@@ -82,7 +82,6 @@ def model_rows(sweep: Sweep, k: int, seeds: list[int], variants: dict[str, dict]
                 {
                     "model": label,
                     "seed": seed,
-                    "file": sweep.name(k, seed, **variant),
                     **{
                         f"{MODULE_GROUP_NAMES[group]} moved": value
                         for group, value in record.get("distance_from_init", {}).items()

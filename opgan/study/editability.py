@@ -304,3 +304,27 @@ def plan(page: Page, long: LongBudget, pairs: int) -> dict[str, dict[str, float]
         "interpolation measures": {f"{folder}/interpolation-measures": pairs for folder in folders},
         "midpoint scores": {f"{folder}/{MIDPOINT_SCORES}": pairs for folder in folders},
     }
+
+
+def smoothness_sentence(measures: list[dict], k_small: int, k_max: int) -> str:
+    """What the paths' evenness says (Markdown), from the page's set-level measures: the seed means
+    of k = 1 and the largest k (trained with its rows) per space, and that no claim rests on it."""
+    parts = []
+    for space in dict.fromkeys(row["space"] for row in measures):
+        means = {}
+        for k in (k_small, k_max):
+            values = [r["evenness"] for r in measures if r["space"] == space and r["k"] == k and r["trained_k"] == k]
+            if values:
+                means[k] = sum(values) / len(values)
+        if len(means) == 2:
+            parts.append(
+                f"in {findings.space_name(space)} {means[k_max]:.2f} at k = {k_max} against {means[k_small]:.2f} "
+                f"at k = {k_small}"
+            )
+    if not parts:
+        return ""
+    return (
+        "**Path evenness** (largest / mean LPIPS step along a path; 1 is perfectly even), the mean over the "
+        f"training seeds: {'; '.join(parts)}. An uneven path jumps somewhere between the two images; the measure is "
+        "descriptive (no claim rests on it, and it has no tolerance fixed in advance)."
+    )

@@ -18,7 +18,7 @@ from opgan.study.sweep import Sweep, recipe_models, sample_vgg16_features
 
 def model_rows(sweep: Sweep) -> list[dict]:
     """Every model of the sweep: images seen, training time and how far each module group moved
-    from its initialization, as `opgan export` recorded them."""
+    from its initialization, as recorded when the models were exported."""
     rows = []
     for k, seed in sweep.members():
         record = sweep.record(k, seed)
@@ -156,3 +156,38 @@ def plan(sweep: Sweep) -> dict[str, dict[str, float]]:
     if sweep.has_control:
         names += [f"{sweep.path(1, seed).stem}-as-k{sweep.k_max}/sample-features.pt" for seed in sweep.seeds]
     return {"sample features": {name: 1 for name in names}}
+
+
+def _half_means(log: list[dict], key: str) -> tuple[float, float]:
+    """The mean of `key` over the first and the second half of a training log."""
+    values = [entry[key] for entry in log if key in entry]
+    half = len(values) // 2
+    return sum(values[:half]) / max(half, 1), sum(values[half:]) / max(len(values) - half, 1)
+
+
+def loss_sentence(logs: dict[str, list[dict]]) -> str:
+    """What the training curves say about who won (Markdown): the models whose generator loss rose
+    in the second half of training while their discriminator's fell, read from the logs."""
+    losing = {}
+    for name, log in logs.items():
+        generator, discriminator = _half_means(log, "loss_G"), _half_means(log, "loss_D")
+        if len(log) >= 4 and generator[1] > generator[0] and discriminator[1] < discriminator[0]:
+            losing[name] = (generator, discriminator)
+    if not losing:
+        return (
+            "No model's generator loss rose in the second half of training while its discriminator's fell: no "
+            "discriminator pulled ahead late."
+        )
+    numbers = "; ".join(
+        f"{name}: generator {g[0]:.2g} → {g[1]:.2g}, discriminator {d[0]:.2g} → {d[1]:.2g}"
+        for name, (g, d) in losing.items()
+    )
+    others = [name for name in logs if name not in losing]
+    return (
+        f"In the second half of training the generator loss of {' and of '.join(losing)} rose while the "
+        f"discriminator's fell ({numbers}; the mean of each half): the discriminator pulled ahead"
+        + (f", unlike at {', '.join(others)}" if others else "")
+        + ". A generator that loses ground late may be under-trained at this length or held back by its R1 "
+        "weight; the reconstruction page's *Scale or mechanism?* section tests both (training length and R1 γ), "
+        "and says where its trainings are still pending."
+    )

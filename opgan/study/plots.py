@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import textwrap
 from collections.abc import Callable, Iterable
 
@@ -431,7 +432,7 @@ def table(
     caption: str = "",
     names: dict[str, str] | None = None,
 ) -> pd.io.formats.style.Styler:
-    """A table for a page: integers as integers, other numbers to `digits` decimals, missing values
+    """A table for a page: integers as integers, other numbers to `digits` significant digits, missing values
     blank, no row numbers unless `index` (a meaningful index, e.g. after set_index), columns renamed
     by `names` (column -> heading) and code names made readable (`readable_name`), yes/no for booleans,
     and `caption` above it."""
@@ -443,7 +444,10 @@ def table(
         values = frame[column]
         if pd.api.types.is_float_dtype(values) and values.isna().any() and (values.dropna() % 1 == 0).all():
             frame[column] = values.astype("Int64")
-    styled = frame.style.format(precision=digits, na_rep="", thousands=None)
+    styled = frame.style.format(
+        lambda value: f"{value:.{decimals(value, digits)}f}" if isinstance(value, float | np.floating) else str(value),
+        na_rep="",
+    )
     if caption:
         styled = styled.set_caption(caption)
     return styled if index else styled.hide(axis="index")
@@ -457,11 +461,27 @@ def readable_summary(
     for row in summary:
         shown = {key.replace("_", " "): value for key, value in row.items() if not key.endswith(("_mean", "_std"))}
         for metric in metrics:
-            shown[METRIC_NAMES.get(metric, metric)] = (
-                f"{row[f'{metric}_mean']:.{digits}f} ± {row[f'{metric}_std']:.{digits}f}"
-            )
+            mean, spread = row[f"{metric}_mean"], row[f"{metric}_std"]
+            shown[METRIC_NAMES.get(metric, metric)] = mean_and_spread(mean, spread, digits)
         rows.append(shown)
     return rows
+
+
+def mean_and_spread(mean: float, spread: float, digits: int = 3) -> str:
+    """'18.0 ± 3.0', '0.446 ± 0.054': the spread to two significant digits and the mean to the same
+    place (a spread of 0, or a missing one, shows the mean to `digits` significant digits)."""
+    if not math.isfinite(spread) or spread <= 0:
+        places = decimals(mean, digits)
+    else:
+        places = max(0, 1 - math.floor(math.log10(spread)))
+    return f"{mean:.{places}f} ± {spread:.{places}f}"
+
+
+def decimals(value: float, digits: int = 3) -> int:
+    """How many decimals show `value` to `digits` significant digits (none for large numbers)."""
+    if not math.isfinite(value) or value == 0:
+        return digits - 1
+    return max(0, digits - 1 - math.floor(math.log10(abs(value))))
 
 
 @styled
