@@ -35,6 +35,7 @@ HEIGHTS = {1280: 800, 420: 900}  # the first screen at each width: the verdict a
 # drawn with; displayed, it shrinks by the image's scale.
 SMALLEST_TEXT_PX = 10 * 100 / 72
 MIN_TEXT_PX = 9.0
+MAX_CLAIMS_TABLE_PX = 5000  # at the desktop width: a table a reader scrolls through, not a wall
 # Runs in the page once it has loaded and MathJax has finished; leaves its findings in the DOM.
 PROBE = """
 <script>
@@ -111,6 +112,8 @@ window.addEventListener("load", async () => {
       .filter(([name, element]) => element)
       .map(([name, element]) => [name, Math.round(element.getBoundingClientRect().bottom + window.scrollY)])),
     viewport_height: window.innerHeight,
+    claims_table_px: Math.max(0, ...[...main.querySelectorAll("table.claims-table:not(.protocol-table)")]
+      .map(table => Math.round(table.getBoundingClientRect().height))),
     wide_headings: [...main.querySelectorAll("h1")]
       .filter(h => h.scrollWidth > h.clientWidth + 1 || h.getBoundingClientRect().right > window.innerWidth + 1)
       .map(h => h.innerText.slice(0, 60)),
@@ -254,6 +257,8 @@ def problems(report: dict, width: int = WIDTHS[0], allowed: Sequence[str] = ()) 
         found.append(f"table headers broken mid-word: {sorted(set(report['headers_broken']))[:4]}")
     if width != WIDTHS[0]:  # the rest is about content, the same at every width: checked on the desktop
         return found
+    if report.get("claims_table_px", 0) > MAX_CLAIMS_TABLE_PX:
+        found.append(f"the claims table is {report['claims_table_px']} px tall (at most {MAX_CLAIMS_TABLE_PX})")
     if report["overflow_px"] > 1:
         found.append(f"the main column overflows by {report['overflow_px']} px")
     if report["broken_images"]:

@@ -88,7 +88,8 @@ def test_first_screen_titles_prose_and_headers_are_checked(tmp_path):
         '<div style="height: 1200px">a long preface</div>'
         + verdict
         + '<table style="width: 60px"><tr><th style="overflow-wrap: anywhere">Reconstruction</th></tr></table>'
-        "<p>run with `check_steps` = 600, shown True for 8 seed(s)</p><pre>code_names are fine in code</pre>",
+        "<p>run with `check_steps` = 600, shown True for 8 seed(s)</p><pre>code_names are fine in code</pre>"
+        '<table class="claims-table"><tr><td style="height: 6000px">a wall of claims</td></tr></table>',
     )
     for width in check_book.WIDTHS:
         found = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken, width), width))
@@ -96,6 +97,7 @@ def test_first_screen_titles_prose_and_headers_are_checked(tmp_path):
             assert words in found, (width, found)
     found = " | ".join(check_book.problems(check_book.check_page(BROWSER, broken, 1280), 1280))
     assert "code names or literals in the prose" in found and "code_names" not in found, found
+    assert "the claims table is 60" in found, found
     tokens = [found.split(" in “")[0] for found in check_book.check_page(BROWSER, broken, 1280)["identifiers"]]
     assert sorted(tokens) == sorted(["`", "check_steps", "`", "True", "d(s)"]), tokens
 

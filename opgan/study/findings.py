@@ -174,13 +174,6 @@ def label(row: dict, short: bool = False) -> str:
     return text + (f" ({', '.join(details)})" if details else "")
 
 
-def limits(row: dict) -> str:
-    """What the row rests on: seeds per side, items, and how the interval was made."""
-    items = f"{row['images']} {metric_of(row).items}"
-    note = f"; {row['note']}" if row.get("note") else ""
-    return f"{seeds_text(row['seeds'])} per side × {items}{note}; {row.get('interval', '')}"
-
-
 # ---------------------------------------------------------------------------------- sentences
 
 
@@ -572,34 +565,85 @@ def verdict_class(verdict: str) -> str:
     return "verdict-" + verdict.replace(" ", "-")
 
 
+def _row_details(row: dict) -> str:
+    """What tells a claim's rows apart: 'W, within-class, realism' (`label` without the claim; the
+    measure by its short name where it has one)."""
+    details = [space_name(row["space"]) if row["space"] != "w vs w+" else "", row.get("subset", "")]
+    metric = metric_of(row)
+    details.append(bar_text(metric) if is_threshold(row) else metric.short or metric.name)
+    return ", ".join(d for d in details if d)
+
+
+def _shared(rows: Sequence[dict], describe) -> str:
+    """`describe(row)` when every row gives the same, else ''."""
+    found = {describe(row) for row in rows}
+    return found.pop() if len(found) == 1 else ""
+
+
 def claims_html(rows: Sequence[dict], caption: str = "") -> str:
-    """The claims table as HTML, grouped like the forest plot; every cell carries its column's name
-    (data-label) so that narrow screens can stack the rows (book/_static/opgan.css)."""
-    groups = [
-        (
-            title,
-            [
+    """The claims table as HTML, grouped like the forest plot: a header row per claim (its words, the
+    paper's, the two sides and the bar when its rows share them, the page that decides it), then a
+    short row per comparison.  Every cell carries its column's name (data-label), so that narrow
+    screens stack the rows (book/_static/opgan.css)."""
+    groups = []
+    for title, chosen in grouped(rows):
+        claims_of_group = []
+        for claim_id in dict.fromkeys(row["claim_id"] for row in chosen):
+            of_claim = [row for row in chosen if row["claim_id"] == claim_id]
+            first, claim = of_claim[0], claim_of(of_claim[0])
+            sides_shared = _shared(of_claim, lambda r: f"{r['candidate']} against {r['baseline']}")
+            if not sides_shared and _shared(of_claim, lambda r: r["candidate"]):
+                # one candidate against a baseline named per space (the control: W++ in W+, its analogue in W)
+                baselines: dict[str, set[str]] = {}
+                for r in of_claim:
+                    baselines.setdefault(r["baseline"], set()).add(space_name(r["space"]))
+                if all(len(spaces) == 1 for spaces in baselines.values()):
+                    sides_shared = f"{first['candidate']} against " + "; ".join(
+                        f"{baseline} in {spaces.pop()}" for baseline, spaces in baselines.items()
+                    )
+            bars: dict[str, list[str]] = {}  # a claim's bar depends on its metric only: each bar, with its metrics
+            for row in of_claim:
+                names = bars.setdefault(bar(row), [])
+                names += [] if metric_of(row).name in names else [metric_of(row).name]
+            bar_shared = "; ".join(
+                f"“{text}”" + (f" ({' and '.join(names)})" if len(bars) > 1 else "") for text, names in bars.items()
+            )
+            method_shared = _shared(of_claim, lambda r: r.get("note", ""))
+            claims_of_group.append(
                 {
-                    "label": label(row),
-                    "paper": claim_of(row).paper,
-                    "compared": "{}; {} ({})".format(*compared(row)),
-                    "interval": interval(row),
-                    "bar": bar(row),
-                    "reason": bar_reason(row),
-                    "verdict": row["verdict"],
-                    "verdict_note": verdict_note(row),
-                    "verdict_class": verdict_class(row["verdict"]),
-                    "limits": limits(row),
-                    "anchor": claim_of(row).anchor,
-                    "evidence": claim_of(row).evidence,
+                    "title": first["claim"],
+                    "paper": claim.paper,
+                    "sides": sides_shared,
+                    "bar": bar_shared,
+                    "reason": "; ".join(dict.fromkeys(filter(None, (bar_reason(row) for row in of_claim)))),
+                    "method": method_shared,
+                    "anchor": claim.anchor,
+                    "evidence": claim.evidence,
+                    "rows": [
+                        {
+                            "label": _row_details(row)
+                            + ("" if sides_shared else f"; {row['candidate']} against {row['baseline']}"),
+                            "compared": " vs ".join(
+                                significant(row.get(side, math.nan), 3)
+                                for side in ("candidate_value", "baseline_value")
+                            )
+                            + (f" {metric_of(row).unit}" if metric_of(row).unit else ""),
+                            "interval": interval(row),
+                            "verdict": row["verdict"],
+                            "verdict_note": verdict_note(row),
+                            "verdict_class": verdict_class(row["verdict"]),
+                            "limits": f"{row['seeds']} seed{'s' if row['seeds'] != 1 else ''} × {row['images']} "
+                            f"{metric_of(row).items.split(' (')[0]}",
+                            "method": "" if method_shared else row.get("note", ""),
+                        }
+                        for row in of_claim
+                    ],
                 }
-                for row in chosen
-            ],
-        )
-        for title, chosen in grouped(rows)
-    ]
-    columns = ("claim", "both means", "size [95% CI]", "judged against", "verdict", "rests on")
-    return render("claims_table.html", columns=columns, groups=groups, caption=caption)
+            )
+        groups.append((title, claims_of_group))
+    columns = ("comparison", "means", "size [95% CI]", "verdict", "rests on")
+    caption += " Means: the paper's side's, then the other's. How each interval was made: claims.csv, column interval."
+    return render("claims_table.html", columns=columns, groups=groups, caption=caption.strip())
 
 
 def protocol_claim_key(row: dict) -> tuple[str, str, str, str]:

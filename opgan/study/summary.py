@@ -55,13 +55,12 @@ def save_figure(fig: plt.Figure, path: Path) -> None:
         fig.savefig(temporary, format=path.suffix.lstrip("."), dpi=100, bbox_inches="tight")
 
 
-def save_headline_forest(rows: list[dict], results: Path) -> Path:
+def save_headline_forest(rows: list[dict], results: Path) -> None:
     """The first page's short forest (``forest-headline.svg``): drawn, saved and closed, so that the
     results page shows only the full one."""
     fig = plots.headline_forest(findings.headline_rows(rows))
     save_figure(fig, results / "forest-headline.svg")
     plt.close(fig)
-    return results / "forest-headline.svg"
 
 
 def headline(results: Path) -> pd.DataFrame:
