@@ -24,6 +24,7 @@ from opgan.study.rebuild import DECIDING_RUNS, write_exact_csv
 from opgan.study.stats import summarize
 from opgan.study.sweep import ExperimentError, Sweep, SweepInversions
 
+ERROR_GAIN = 4.0  # the deciding budget's error maps: an error of a quarter of the pixel range shows white
 Side = claims.Side
 
 
@@ -318,6 +319,20 @@ class LongBudget:
     def folder(self, side: Side, seed: int) -> Path:
         k, space, control = side
         return self.inversions.folder(k, space, seed, control, label="check-" if self.steps else "")
+
+    def reconstruction_grid(self, shown: int, gain: float = ERROR_GAIN) -> dict[str, torch.Tensor]:
+        """The first `shown` test images and, per side (the page's own run of its first seed), their
+        reconstructions at this budget and the absolute error, `gain` times brighter (white: an
+        error of 1/`gain` of the pixel range or more)."""
+        seed = self.seeds[0]
+        targets = to_float(self.targets.images[:shown])
+        grid = {"target": targets}
+        for side in sorted(self.sides, key=lambda side: (side[1], side[2], side[0])):
+            rebuilt = reconstructions(self.measurer.model(side, seed), self.folder(side, seed))[:shown].cpu()
+            error = ((rebuilt - targets).abs() / 2 * gain).clamp(0, 1) * 2 - 1  # [-1, 1], as images are
+            grid[side_name(side)] = rebuilt
+            grid[f"{side_name(side)}: error ×{gain:g}"] = error
+        return grid
 
     def plan(self) -> dict[str, float]:
         """The inversions of this budget the page will run (folder name -> image-steps): its own runs
