@@ -150,18 +150,6 @@ def sides(row: dict) -> tuple[str, str]:
     return row["baseline"], row["candidate"]
 
 
-def compared(row: dict) -> tuple[str, str, str]:
-    """('candidate: value', 'baseline: value', the metric's name): both sides' grand means over seeds
-    and items, to three significant digits."""
-    baseline, candidate = sides(row)
-    metric = metric_of(row)
-    return (
-        f"{candidate}: {significant(row.get('candidate_value', math.nan), 3)}",
-        f"{baseline}: {significant(row.get('baseline_value', math.nan), 3)}",
-        metric.unit or metric.name,
-    )
-
-
 def label(row: dict, short: bool = False) -> str:
     """A name for a row: its claim (`short`: the short name), space, and what tells rows of one claim
     apart (the pairs, the bar, the measure)."""
