@@ -141,6 +141,9 @@ def test_the_forest_plot_places_rows_in_units_of_their_tolerance():
         64, [[{"image": "a", "psnr": 31.0, "lpips": 0.04}, {"image": "b", "psnr": 32.0, "lpips": 0.03}]] * 2
     )[0]
     assert findings.forest_position(bar_row)[3] == 0.0  # judged against a fixed bar: no band
+    # the edge the low end must clear: +t for "better", −t for "kept", the bar itself for a threshold
+    assert findings.forest_bar(rows[0]) == 1.0 and findings.forest_bar(bar_row) == 0.0
+    assert findings.forest_bar({**rows[0], "kind": "kept"}) == -1.0
     from opgan.study import plots
 
     figure = plots.forest(rows + [bar_row])

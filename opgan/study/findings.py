@@ -735,6 +735,13 @@ def forest_position(row: dict) -> tuple[float, float, float, float]:
     )
 
 
+def forest_bar(row: dict) -> float:
+    """The edge a row's interval must clear to agree, in the forest plot's units: +t for a "better"
+    row, −t for a "kept" row, 0 for a fixed bar or a manipulation check (the low end must pass it)."""
+    tolerance = forest_position(row)[3]
+    return {"better": tolerance, "kept": -tolerance}.get(row["kind"], 0.0)
+
+
 def scale_caveat(scale: str, reference: str = "paper") -> str:
     """One sentence on how far this scale is from the paper's (read from the presets): what every
     verdict of the book is conditional on."""

@@ -504,6 +504,8 @@ def headline_forest(rows: list[dict]) -> plt.Figure:
         value, low, high, tolerance = findings.forest_position(row)
         color = findings.VERDICT_COLORS.get(row["verdict"], "black")
         ax.add_patch(plt.Rectangle((-tolerance, -0.5), 2 * tolerance, 1.0, color="0.88", zorder=0))
+        edge = findings.forest_bar(row)  # what the interval's low end must clear
+        ax.plot([edge, edge], [-0.6, 0.6], color="0.15", lw=1.5, zorder=1)
         shown = [min(max(end, -limit), limit) for end in (low, value, high)]
         ax.plot([shown[0], shown[2]], [0, 0], color=color, lw=2)
         ax.plot([shown[1]], [0], marker="o", color=color, ms=5)
@@ -545,6 +547,8 @@ def forest(rows: list[dict]) -> plt.Figure:
         for row in chosen:
             value, low, high, tolerance = findings.forest_position(row)
             ax.add_patch(plt.Rectangle((-tolerance, y - 0.4), 2 * tolerance, 0.8, color="0.88", zorder=0))
+            edge = findings.forest_bar(row)  # what the interval's low end must clear
+            ax.plot([edge, edge], [y - 0.45, y + 0.45], color="0.15", lw=1.2, zorder=1)
             color = findings.VERDICT_COLORS.get(row["verdict"], "black")
             shown = [min(max(end, -limit), limit) for end in (low, value, high)]
             ax.plot([shown[0], shown[2]], [y, y], color=color, lw=2)
@@ -566,7 +570,7 @@ def forest(rows: list[dict]) -> plt.Figure:
     ax.set_xlabel("improvement ÷ tolerance  (> 0: the paper's side is better)")
     handles = [
         plt.Line2D([], [], color=findings.VERDICT_COLORS[v], marker=m, lw=2, label=v) for v, m in markers.items()
-    ]
+    ] + [plt.Line2D([], [], color="0.15", marker="|", ms=10, lw=0, label="the bar (low end must clear)")]
     ax.legend(
         handles=handles,
         loc="lower center",
