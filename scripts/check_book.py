@@ -5,7 +5,11 @@ sideways and the claims table fits the page's column; at the desktop width also:
 overflow, every image loaded, no error text or traceback is shown, every figure has a caption (and
 every output image sits in a figure, opens at full resolution on click, and its smallest text is at
 least 9 px as displayed), every equation was typeset by MathJax, and no link points to a GitHub
-repository other than the book's configured one or those its references cite.  Screenshots of each
+repository other than the book's configured one or those its references cite.  At both widths also: the
+first page's verdict and scale caveat end inside the first screen (1280x800, 420x900), no title is wider than the
+page, no table header breaks mid-word; on the desktop: no code names, Python literals, "(s)" plurals or literal
+backticks in the prose, a claims table at most 5,000 px tall.  Across the book: no link to a missing file or anchor
+(a static check, no browser needed).  Screenshots of each
 page at both widths are saved for people to look at.  Without Chromium the check is skipped with
 a message (exit 0), so machines that cannot install it still run the rest of `make test`.
 
