@@ -839,6 +839,28 @@ def midpoint_comparisons(k_max: int, spaces: Sequence[str]) -> list[tuple[str, s
     return found
 
 
+def _image_index(table) -> dict[str, int]:
+    """Each test image of a table of midpoint items (`midpoints.midpoint_items` rows), numbered."""
+    return {name: i for i, name in enumerate(sorted(set(table["image_a"]) | set(table["image_b"])))}
+
+
+def _item_images(table, index: dict[str, int]) -> torch.Tensor:
+    """[pairs, 2]: the two test images of each pair of `table`, in pair order (the clusters that
+    `stats` resamples)."""
+    items = table.drop_duplicates("pair").sort_values("pair")
+    return torch.tensor([[index[a], index[b]] for a, b in zip(items["image_a"], items["image_b"])])
+
+
+def _side_values(table, side: tuple, measure: str, seeds: Sequence[int]) -> torch.Tensor:
+    """[seeds, pairs] of `measure` for one side (k, trained k, space), pairs in pair order."""
+    k, trained_k, space = side
+    part = table[(table["k"] == k) & (table["trained_k"] == trained_k) & (table["space"] == space)]
+    return torch.tensor(
+        [part[part["seed"] == seed].sort_values("pair")[measure].astype(float).tolist() for seed in seeds],
+        dtype=torch.float64,
+    )
+
+
 def midpoint_claims(
     rows: list[dict],
     k_max: int,
@@ -853,30 +875,19 @@ def midpoint_claims(
     import pandas as pd
 
     table = pd.DataFrame(rows)
-    names = sorted(set(table["image_a"]) | set(table["image_b"]))
-    index = {name: i for i, name in enumerate(names)}
+    index = _image_index(table)
     subsets = {"within-class": True, "cross-class": False} if (table["same_class"] != "").all() else {"all": None}
     found = []
     for claim_id, space, baseline, candidate in midpoint_comparisons(k_max, spaces):
         for subset, same in subsets.items():
             chosen = table if same is None else table[table["same_class"].astype(str) == str(same)]
-            items = chosen.drop_duplicates("pair").sort_values("pair")
-            item_images = torch.tensor([[index[a], index[b]] for a, b in zip(items["image_a"], items["image_b"])])
-
-            def values(side: tuple, measure: str, chosen=chosen) -> torch.Tensor:
-                k, trained_k, side_space = side
-                part = chosen[(chosen["k"] == k) & (chosen["trained_k"] == trained_k) & (chosen["space"] == side_space)]
-                return torch.tensor(
-                    [part[part["seed"] == seed].sort_values("pair")[measure].astype(float).tolist() for seed in seeds],
-                    dtype=torch.float64,
-                )
-
+            item_images = _item_images(chosen, index)
             for measure in measures:
                 if (chosen[measure] == "").any():
                     continue
                 estimate = stats.seed_comparison(
-                    values(baseline, measure),
-                    values(candidate, measure),
+                    _side_values(chosen, baseline, measure, seeds),
+                    _side_values(chosen, candidate, measure, seeds),
                     lower_is_better=False,
                     relative=True,
                     item_images=item_images,
@@ -894,23 +905,12 @@ def penalty_checks(rows: list[dict], k_max: int, seeds: Sequence[int]) -> list[d
     import pandas as pd
 
     table = pd.DataFrame(rows)
-    names = sorted(set(table["image_a"]) | set(table["image_b"]))
-    index = {name: i for i, name in enumerate(names)}
-    items = table.drop_duplicates("pair").sort_values("pair")
-    item_images = torch.tensor([[index[a], index[b]] for a, b in zip(items["image_a"], items["image_b"])])
-
-    def values(space: str, measure: str) -> torch.Tensor:
-        part = table[(table["k"] == 1) & (table["trained_k"] == 1) & (table["space"] == space)]
-        return torch.tensor(
-            [part[part["seed"] == seed].sort_values("pair")[measure].astype(float).tolist() for seed in seeds],
-            dtype=torch.float64,
-        )
-
+    item_images = _item_images(table, _image_index(table))
     found = []
     for measure in MIDPOINT_MEASURES:
         if (table[measure] == "").any():
             continue
-        w_plus, w = values("w+", measure), values("w", measure)
+        w_plus, w = (_side_values(table, (1, 1, space), measure, seeds) for space in ("w+", "w"))
         estimate = stats.paired_log_ratio_change(w_plus, w_plus, w, w_plus, item_images=item_images)
         estimate = replace(estimate, baseline=w_plus.mean().item(), candidate=w.mean().item())
         metric = replace(METRICS[measure], tolerance=0.0, reason="any detectable penalty: a manipulation check")

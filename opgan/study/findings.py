@@ -8,6 +8,7 @@ a claim's words to learn what it is: every row names its record (`claims.CLAIMS`
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from functools import cache
@@ -269,12 +270,15 @@ def _mechanism(reconstruction: Sequence[dict], psnr: Sequence[dict], out_of_doma
     return text
 
 
+def rows_of(rows: Sequence[dict], claim_id: str, metric: str = "lpips") -> list[dict]:
+    """The rows of one claim in one metric (LPIPS-VGG unless said)."""
+    return [r for r in rows if r["claim_id"] == claim_id and r["metric_id"] == metric]
+
+
 def findings(rows: Sequence[dict]) -> list[str]:
     """The findings in a few sentences (Markdown), made from the claims-table rows: the verdict words
     and intervals are the rows', so the sentences change with the results."""
-    of = lambda claim_id, metric="lpips": [  # noqa: E731
-        r for r in rows if r["claim_id"] == claim_id and r["metric_id"] == metric
-    ]
+    of = functools.partial(rows_of, rows)
     sentences = []
     improves, beats_w_plus = of("reconstruction-improves"), of("w-beats-w-plus")
     if improves:
@@ -400,9 +404,7 @@ def verdict(rows: Sequence[dict]) -> str:
     """The book's answer in two or three plain sentences (Markdown) for its first screen, made from
     the claims-table rows like `findings`: reconstruction with k, the mechanism (rows before training
     against W++), editability."""
-    of = lambda claim_id, metric="lpips": [  # noqa: E731
-        r for r in rows if r["claim_id"] == claim_id and r["metric_id"] == metric
-    ]
+    of = functools.partial(rows_of, rows)
     sentences = []
     improves = of("reconstruction-improves")
     if improves:

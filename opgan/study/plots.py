@@ -459,7 +459,7 @@ def readable_summary(
     """A `summarize` table for a page: one "mean ± sd" column per metric, column names in words."""
     rows = []
     for row in summary:
-        shown = {key.replace("_", " "): value for key, value in row.items() if not key.endswith(("_mean", "_std"))}
+        shown = {readable_name(key): value for key, value in row.items() if not key.endswith(("_mean", "_std"))}
         for metric in metrics:
             mean, spread = row[f"{metric}_mean"], row[f"{metric}_std"]
             shown[METRIC_NAMES.get(metric, metric)] = mean_and_spread(mean, spread, digits)
@@ -484,6 +484,24 @@ def decimals(value: float, digits: int = 3) -> int:
     return max(0, digits - 1 - math.floor(math.log10(abs(value))))
 
 
+def _forest_row(
+    ax: plt.Axes, row: dict, y: float, limit: float, band: float, tick: tuple[float, float], marker: tuple[str, float]
+) -> str:
+    """One forest row at height `y`: the ± tolerance band (half height `band`), the edge the
+    interval's low end must clear (a tick of half height and width `tick`), and the interval with its
+    estimate (`marker`: style and size) in the verdict's colour, clipped to ± `limit`.  Returns the
+    colour."""
+    value, low, high, tolerance = findings.forest_position(row)
+    color = findings.VERDICT_COLORS.get(row["verdict"], "black")
+    ax.add_patch(plt.Rectangle((-tolerance, y - band), 2 * tolerance, 2 * band, color="0.88", zorder=0))
+    edge = findings.forest_bar(row)
+    ax.plot([edge, edge], [y - tick[0], y + tick[0]], color="0.15", lw=tick[1], zorder=1)
+    shown = [min(max(end, -limit), limit) for end in (low, value, high)]
+    ax.plot([shown[0], shown[2]], [y, y], color=color, lw=2)
+    ax.plot([shown[1]], [y], marker=marker[0], color=color, ms=marker[1])
+    return color
+
+
 @styled
 def headline_forest(rows: list[dict]) -> plt.Figure:
     """The first page's forest: a handful of rows (`findings.headline_rows`), one panel each with the
@@ -501,14 +519,7 @@ def headline_forest(rows: list[dict]) -> plt.Figure:
         squeeze=False,
     )
     for ax, row, lines in zip(axes[:, 0], rows, names):
-        value, low, high, tolerance = findings.forest_position(row)
-        color = findings.VERDICT_COLORS.get(row["verdict"], "black")
-        ax.add_patch(plt.Rectangle((-tolerance, -0.5), 2 * tolerance, 1.0, color="0.88", zorder=0))
-        edge = findings.forest_bar(row)  # what the interval's low end must clear
-        ax.plot([edge, edge], [-0.6, 0.6], color="0.15", lw=1.5, zorder=1)
-        shown = [min(max(end, -limit), limit) for end in (low, value, high)]
-        ax.plot([shown[0], shown[2]], [0, 0], color=color, lw=2)
-        ax.plot([shown[1]], [0], marker="o", color=color, ms=5)
+        color = _forest_row(ax, row, 0.0, limit, band=0.5, tick=(0.6, 1.5), marker=("o", 5))
         ax.axvline(0, color="0.4", lw=0.8)
         ax.set_title("\n".join(lines), loc="left", fontsize=10)
         ax.set_title(row["verdict"], loc="right", fontsize=10, color=color, weight="bold")
@@ -545,14 +556,7 @@ def forest(rows: list[dict]) -> plt.Figure:
         headers.append(len(labels) - 1)
         y -= 1
         for row in chosen:
-            value, low, high, tolerance = findings.forest_position(row)
-            ax.add_patch(plt.Rectangle((-tolerance, y - 0.4), 2 * tolerance, 0.8, color="0.88", zorder=0))
-            edge = findings.forest_bar(row)  # what the interval's low end must clear
-            ax.plot([edge, edge], [y - 0.45, y + 0.45], color="0.15", lw=1.2, zorder=1)
-            color = findings.VERDICT_COLORS.get(row["verdict"], "black")
-            shown = [min(max(end, -limit), limit) for end in (low, value, high)]
-            ax.plot([shown[0], shown[2]], [y, y], color=color, lw=2)
-            ax.plot([shown[1]], [y], marker=markers.get(row["verdict"], "o"), color=color, ms=6)
+            _forest_row(ax, row, y, limit, band=0.4, tick=(0.45, 1.2), marker=(markers.get(row["verdict"], "o"), 6))
             ticks.append(y)
             labels.append(findings.label(row, short=True))
             y -= 1
